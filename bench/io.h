@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 typedef enum { SB_PHASE_HANDSHAKE = 0, SB_PHASE_APP = 1, SB_PHASE_TEARDOWN = 2 } sb_phase;
 typedef enum { SB_TRANSPORT_UDP = 0, SB_TRANSPORT_TCP = 1 } sb_transport;
@@ -19,6 +20,20 @@ typedef struct sb_mark {
     uint32_t len;
     uint8_t phase;
 } sb_mark;
+
+/* Datagrams from other peers that arrived while a UDP server was busy with one session: kept
+ * for the next session instead of being dropped (a resumed handshake may start before the
+ * previous session's close is processed). Owned by the server, shared by its sessions. */
+#define SB_STASH_MAX 16
+typedef struct sb_dgram_stash {
+    size_t n;
+    struct {
+        struct sockaddr_storage from;
+        socklen_t fromlen;
+        size_t len;
+        uint8_t data[2048];
+    } q[SB_STASH_MAX];
+} sb_dgram_stash;
 
 typedef struct sb_io {
     int fd;     /* connected socket, owned by the harness */
@@ -31,10 +46,21 @@ typedef struct sb_io {
     sb_mark *marks;
     size_t nmarks, capmarks;
     char err[256]; /* first failure reason */
+    /* UDP server: the socket stays unconnected; this session talks to `peer` only. */
+    struct sockaddr_storage peer;
+    socklen_t peerlen; /* 0: connected socket (send/recv) */
+    sb_dgram_stash *stash;
 } sb_io;
 
 void sb_io_init(sb_io *io, int fd, sb_transport t, int ctl_fd);
 void sb_io_release(sb_io *io); /* frees the marks, not the socket */
+/* UDP server: talk to one peer over an unconnected socket, with a stash for the others. */
+void sb_io_set_peer(sb_io *io, const struct sockaddr_storage *peer, socklen_t len,
+                    sb_dgram_stash *stash);
+/* UDP server: wait for the first datagram of a new peer (from the stash or the socket); it
+ * stays stashed for the session to read. SB_ETIMEOUT / SB_ESTOP as for recv. */
+int sb_io_accept_dgram(int fd, int ctl_fd, sb_dgram_stash *stash, struct sockaddr_storage *peer,
+                       socklen_t *len, int64_t deadline_ns);
 
 /* UDP: one datagram. TCP: all of buf (loops over partial writes). */
 int sb_io_send(sb_io *io, const uint8_t *buf, size_t len);

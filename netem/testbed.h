@@ -50,5 +50,7 @@ int sb_testbed_run(const sb_testbed *tb, int host, char *const argv[], char *out
  * keep_fds: descriptors (-1 terminated, may be NULL) that stay open in the child with the
  * same numbers; everything else above 2 is closed. */
 pid_t sb_testbed_spawn(sb_testbed *tb, int host, char *const argv[], const int *keep_fds);
+/* Wait for a spawned process (blocking); returns its wait status, and forgets it. */
+int sb_testbed_wait(sb_testbed *tb, pid_t pid);
 
 #endif

@@ -6,10 +6,13 @@
 #include "stack.h"
 
 extern const sb_family sb_family_coap_udp, sb_family_coap_tcp;
+extern const sb_family sb_family_tls, sb_family_dtls;
 
 static const sb_family *const families[] = {
     &sb_family_coap_udp,
     &sb_family_coap_tcp,
+    &sb_family_tls,
+    &sb_family_dtls,
 };
 
 #define NFAM (sizeof families / sizeof families[0])

@@ -85,6 +85,10 @@ struct sb_family {
     /* Orderly close (close_notify etc.); the harness then closes the socket. May be NULL. */
     int (*close)(sb_session *s, int64_t deadline_ns);
     void (*free)(sb_session *s);
+    /* Optional (may be NULL): facts a stack knows about its session, for the row:
+     * "resumed" (0/1), "edhoc_m1" / "edhoc_m2" / "edhoc_m3" (message sizes in bytes).
+     * SB_ENOTFOUND when the stack does not know. */
+    int (*query)(const sb_session *s, const char *what, int64_t *val);
 };
 
 /* Registry (protocols/registry.c). */

@@ -1,0 +1,10 @@
+/* jsonget.h: read one number out of a small JSON object text (row values such as `layers`).
+ * Contract: read-only scan, no allocation; a dotted path walks nested objects
+ * ("request.ip"). Returns NaN when the path is absent, null, not a number or the text is
+ * malformed; never reads past the terminating NUL. */
+#ifndef SB_JSONGET_H
+#define SB_JSONGET_H
+
+double sb_json_num(const char *json, const char *path);
+
+#endif

@@ -1,0 +1,476 @@
+#include "run.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../netem/emu.h"
+#include "../netem/lowpan.h"
+#include "../netem/profile.h"
+#include "../netem/testbed.h"
+#include "capture.h"
+#include "cli.h"
+#include "energy.h"
+#include "env.h"
+#include "output.h"
+#include "params.h"
+#include "role.h"
+#include "row.h"
+#include "util.h"
+
+typedef struct run {
+    sb_params *p;
+    sb_role_cfg cfg; /* the client's view: workload, scenario, timeout */
+    sb_stack_desc cdesc, sdesc;
+    sb_profile prof;
+    const char *emu_kind;
+    int ipv4, valgrind;
+    sb_testbed *tb;
+    sb_emu *emu;
+    sb_capture *cap;
+    sb_report crep, srep;
+    int have_crep, have_srep;
+    char err[512];
+    char cg_out[2][128]; /* callgrind output files (client, server) */
+} run;
+
+static int get_double(const sb_params *p, const char *name, double min, double max, double *out,
+                      char *err, size_t cap)
+{
+    const char *v = sb_params_get(p, name);
+    *out = -1;
+    if (v && sb_parse_double(v, min, max, out))
+        return sb_fail(err, cap, SB_EINVAL, "--%s: '%s' is not a number in %g..%g", name, v, min, max);
+    return SB_OK;
+}
+
+/* Usage checks and the profile: everything that makes a run a usage error (exit 2). */
+static int setup(run *r, char *err, size_t cap)
+{
+    int rc = sb_cli_role_cfg(r->p, SB_VERB_RUN, &r->cfg, err, cap);
+    if (rc) return rc;
+    r->cdesc = r->sdesc = r->cfg.desc;
+    const char *cl = sb_params_get(r->p, "client-lib"), *sl = sb_params_get(r->p, "server-lib");
+    if ((cl && sb_registry_with_lib(&r->cfg.desc, cl, &r->cdesc)) ||
+        (sl && sb_registry_with_lib(&r->cfg.desc, sl, &r->sdesc)))
+        return sb_fail(err, cap, SB_EINVAL, "no '%s' variant of %s", cl && sb_registry_with_lib(&r->cfg.desc, cl, &r->cdesc) ? cl : sl, r->cfg.desc.id);
+    if (!r->cdesc.available || !r->sdesc.available)
+        return sb_fail(err, cap, SB_EUNSUP, "%s: %s", !r->cdesc.available ? r->cdesc.id : r->sdesc.id,
+                       !r->cdesc.available ? r->cdesc.reason : r->sdesc.reason);
+    const char *prof = sb_params_get(r->p, "profile");
+    if ((rc = sb_profile_load(prof ? prof : "ideal", &r->prof, err, cap))) return rc;
+    double d, j, l, rt;
+    if ((rc = get_double(r->p, "delay", 0, 600000, &d, err, cap)) ||
+        (rc = get_double(r->p, "jitter", 0, 600000, &j, err, cap)) ||
+        (rc = get_double(r->p, "loss", 0, 100, &l, err, cap)) ||
+        (rc = get_double(r->p, "rate", 0.001, 10000000, &rt, err, cap)))
+        return rc;
+    sb_profile_override(&r->prof, d, j, l, rt);
+    r->emu_kind = sb_params_get(r->p, "emulator") ? sb_params_get(r->p, "emulator") : "auto";
+    if (strcmp(r->emu_kind, "auto") && strcmp(r->emu_kind, "netem") && strcmp(r->emu_kind, "nfq") &&
+        strcmp(r->emu_kind, "none"))
+        return sb_fail(err, cap, SB_EINVAL, "--emulator: '%s' is not auto, netem, nfq or none", r->emu_kind);
+    r->ipv4 = sb_params_flag(r->p, "ipv4");
+    r->valgrind = sb_params_flag(r->p, "valgrind");
+    const char *fmt = sb_params_get(r->p, "format");
+    if (fmt && strcmp(fmt, "json") && strcmp(fmt, "csv") && strcmp(fmt, "human"))
+        return sb_fail(err, cap, SB_EINVAL, "--format: '%s' is not json, csv or human", fmt);
+    return SB_OK;
+}
+
+/* A per-run ID Context for OSCORE-based stacks: both ends derive fresh keys, so no nonce is
+ * ever reused across runs (RFC 8613 §12.2); it is agreed here, out of band, not sent. */
+static void set_run_id(run *r)
+{
+    const sb_opt_def *defs[128];
+    size_t n = sb_registry_opts(defs, 128);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(defs[i]->name, "run-id") == 0 && !sb_params_get(r->p, "run-id")) {
+            uint8_t id[8];
+            int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+            ssize_t got = fd >= 0 ? read(fd, id, sizeof id) : -1;
+            if (fd >= 0) close(fd);
+            if (got != (ssize_t)sizeof id) {
+                uint64_t t = (uint64_t)sb_now_ns() ^ (uint64_t)getpid() << 32;
+                memcpy(id, &t, sizeof id);
+            }
+            char hex[17];
+            sb_hex_encode(id, sizeof id, hex);
+            sb_params_set(r->p, "run-id", hex);
+        }
+}
+
+static void self_exe(char *out, size_t cap)
+{
+    ssize_t n = readlink("/proc/self/exe", out, cap - 1);
+    out[n > 0 ? n : 0] = '\0';
+}
+
+/* Start `secbench client|server` in a testbed host, reporting on report_w. */
+static pid_t spawn_role(run *r, int host, int verb, const sb_stack_desc *d, const char *hostport,
+                        int report_w, int ctl_r)
+{
+    char exe[4096], pool[8192], a_stack[96], a_addr[96], a_rep[32], a_ctl[32], a_sess[32];
+    self_exe(exe, sizeof exe);
+    char *argv[128];
+    size_t argc = 0;
+    if (r->valgrind) {
+        static char tool[] = "--tool=callgrind", at[] = "--collect-atstart=no", q[] = "-q";
+        snprintf(r->cg_out[verb == SB_VERB_SERVER], sizeof r->cg_out[0],
+                 "/tmp/secbench-callgrind-%d-%s.out", (int)getpid(),
+                 verb == SB_VERB_SERVER ? "server" : "client");
+        static char outarg[2][160];
+        snprintf(outarg[verb == SB_VERB_SERVER], sizeof outarg[0], "--callgrind-out-file=%s",
+                 r->cg_out[verb == SB_VERB_SERVER]);
+        argv[argc++] = "valgrind";
+        argv[argc++] = tool;
+        argv[argc++] = at;
+        argv[argc++] = q;
+        argv[argc++] = outarg[verb == SB_VERB_SERVER];
+    }
+    argv[argc++] = exe;
+    argv[argc++] = verb == SB_VERB_SERVER ? "server" : "client";
+    snprintf(a_stack, sizeof a_stack, "--stack=%s", d->id);
+    snprintf(a_addr, sizeof a_addr, "--%s=%s", verb == SB_VERB_SERVER ? "listen" : "connect", hostport);
+    snprintf(a_rep, sizeof a_rep, "--report-fd=%d", report_w);
+    argv[argc++] = a_stack;
+    argv[argc++] = a_addr;
+    argv[argc++] = a_rep;
+    if (verb == SB_VERB_SERVER) {
+        snprintf(a_ctl, sizeof a_ctl, "--ctl-fd=%d", ctl_r);
+        snprintf(a_sess, sizeof a_sess, "--sessions=%d", r->cfg.scenario == SB_SCEN_RESUMED ? 2 : 1);
+        argv[argc++] = a_ctl;
+        argv[argc++] = a_sess;
+    }
+    if (sb_cli_role_args(r->p, argv, &argc, 120, pool, sizeof pool)) return SB_ESPACE;
+    int keep[] = {report_w, ctl_r, -1};
+    return sb_testbed_spawn(r->tb, host, argv, keep);
+}
+
+/* Read from fd until EOF or deadline into buf (NUL-terminated). Returns bytes read. */
+static size_t read_until_eof(int fd, char *buf, size_t cap, int64_t deadline, const char *stop_at)
+{
+    size_t n = 0;
+    for (;;) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        int rc = poll(&p, 1, sb_ms_left(deadline));
+        if (rc < 0 && errno == EINTR) continue;
+        if (rc <= 0) break;
+        ssize_t got = read(fd, buf + n, cap - 1 - n);
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) break;
+        n += (size_t)got;
+        buf[n] = '\0';
+        if (stop_at && strstr(buf, stop_at)) break;
+        if (n == cap - 1) break;
+    }
+    buf[n] = '\0';
+    return n;
+}
+
+static int parse_report(const char *text, sb_report *rep)
+{
+    FILE *f = fmemopen((void *)text, strlen(text), "r");
+    if (!f) return SB_ENOMEM;
+    int rc = sb_report_read(rep, f);
+    fclose(f);
+    return rc;
+}
+
+static int64_t callgrind_total(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return SB_NA;
+    char line[256];
+    int64_t v = SB_NA;
+    while (fgets(line, sizeof line, f)) {
+        long long x;
+        if (sscanf(line, "totals: %lld", &x) == 1 || sscanf(line, "summary: %lld", &x) == 1)
+            v = x;
+    }
+    fclose(f);
+    unlink(path);
+    return v;
+}
+
+/* The measurement itself: testbed, emulator, capture, server, client. */
+static int measure(run *r, const char *pcap)
+{
+    sb_testbed_cfg tc = {.hosts = 2, .ipv4 = r->ipv4};
+    int rc = sb_testbed_create(&r->tb, &tc, r->err, sizeof r->err);
+    if (rc) return rc;
+    uint64_t seed = r->cfg.seed;
+    rc = sb_emu_start(&r->emu, r->emu_kind, r->tb, 0, &r->prof, seed, r->err, sizeof r->err);
+    if (rc) return rc;
+    const char *caddr = sb_testbed_addr(r->tb, 0, 0), *saddr = sb_testbed_addr(r->tb, 0, 1);
+    rc = sb_capture_start(&r->cap, r->tb, 0, sb_testbed_ifname(r->tb, 0, 0), caddr, NULL, pcap,
+                          r->err, sizeof r->err);
+    if (rc) return rc;
+    char hp[96];
+    snprintf(hp, sizeof hp, r->ipv4 ? "%s:%u" : "[%s]:%u", saddr, r->cfg.port);
+    int srep[2], crep[2], ctl[2];
+    if (pipe2(srep, O_CLOEXEC) || pipe2(crep, O_CLOEXEC) || pipe2(ctl, O_CLOEXEC))
+        return sb_fail(r->err, sizeof r->err, SB_EIO, "pipe: %s", strerror(errno));
+    /* the children get their ends without CLOEXEC (fork_in keeps them; exec needs them open) */
+    fcntl(srep[1], F_SETFD, 0);
+    fcntl(crep[1], F_SETFD, 0);
+    fcntl(ctl[0], F_SETFD, 0);
+    int64_t deadline = sb_now_ns() + r->cfg.timeout_ns + (r->valgrind ? 60 : 5) * SB_NS_PER_S;
+    pid_t spid = spawn_role(r, 1, SB_VERB_SERVER, &r->sdesc, hp, srep[1], ctl[0]);
+    close(srep[1]);
+    close(ctl[0]);
+    static char sbuf[1 << 20], cbuf[1 << 20];
+    size_t sn = spid > 0 ? read_until_eof(srep[0], sbuf, sizeof sbuf, deadline, "ready\n") : 0;
+    if (!strstr(sbuf, "ready\n")) {
+        close(crep[1]);
+        int have = spid > 0 && parse_report(sbuf, &r->srep) == SB_OK;
+        return sb_fail(r->err, sizeof r->err, SB_EIO, "server did not start: %s",
+                       have && r->srep.error[0] ? r->srep.error : "no report");
+    }
+    pid_t cpid = spawn_role(r, 0, SB_VERB_CLIENT, &r->cdesc, hp, crep[1], -1);
+    close(crep[1]);
+    read_until_eof(crep[0], cbuf, sizeof cbuf, deadline, "\nend\n");
+    r->have_crep = parse_report(cbuf, &r->crep) == SB_OK;
+    close(crep[0]);
+    if (cpid > 0) {
+        if (!r->have_crep) kill(cpid, SIGKILL);
+        sb_testbed_wait(r->tb, cpid);
+    }
+    close(ctl[1]); /* the server's session ends now (UDP has no close of its own) */
+    read_until_eof(srep[0], sbuf + sn, sizeof sbuf - sn, sb_now_ns() + 5 * SB_NS_PER_S, "\nend\n");
+    r->have_srep = parse_report(sbuf, &r->srep) == SB_OK;
+    close(srep[0]);
+    if (spid > 0) {
+        kill(spid, SIGTERM);
+        sb_testbed_wait(r->tb, spid);
+    }
+    double owd = fmax(r->prof.up.delay_ms + r->prof.up.jitter_ms, r->prof.down.delay_ms + r->prof.down.jitter_ms);
+    int drain = (int)fmin(3000, 2 * owd + 60);
+    sb_capture_stop(r->cap, drain);
+    if (r->valgrind) {
+        if (r->have_crep) r->crep.instructions = callgrind_total(r->cg_out[0]);
+        if (r->have_srep) r->srep.instructions = callgrind_total(r->cg_out[1]);
+    }
+    if (!r->have_crep)
+        return sb_fail(r->err, sizeof r->err, SB_ETIMEOUT,
+                       "client did not finish within the timeout (%llds)",
+                       (long long)(r->cfg.timeout_ns / SB_NS_PER_S));
+    return SB_OK;
+}
+
+static void code_str(int code, char *out, size_t cap)
+{
+    if (code < 0) snprintf(out, cap, "none");
+    else snprintf(out, cap, "%d.%02d", code >> 5, code & 31);
+}
+
+static void set_ms(sb_row *row, const char *k, int64_t ns)
+{
+    sb_row_set_double(row, k, ns == SB_NA ? NAN : (double)ns / 1e6, 3);
+}
+
+static void fill_traffic(run *r, sb_row *row)
+{
+    const sb_pkt *pk;
+    size_t n = sb_capture_packets(r->cap, &pk);
+    sb_endpoint_marks cm = {r->crep.marks, r->crep.nmarks, r->crep.local_port};
+    sb_endpoint_marks sm = {r->srep.marks, r->have_srep ? r->srep.nmarks : 0, r->crep.local_port};
+    sb_traffic t;
+    if (sb_traffic_analyze(pk, n, &cm, &sm, &t)) return;
+    sb_row_set_int(row, "c2s_bytes", (int64_t)t.bytes[0]);
+    sb_row_set_int(row, "s2c_bytes", (int64_t)t.bytes[1]);
+    sb_row_set_int(row, "c2s_packets", (int64_t)t.packets[0]);
+    sb_row_set_int(row, "s2c_packets", (int64_t)t.packets[1]);
+    sb_row_set_int(row, "c2s_payload_bytes", (int64_t)t.payload[0]);
+    sb_row_set_int(row, "s2c_payload_bytes", (int64_t)t.payload[1]);
+    sb_row_set_int(row, "handshake_bytes", (int64_t)t.phase_bytes[SB_PHASE_HANDSHAKE]);
+    sb_row_set_int(row, "app_bytes", (int64_t)t.phase_bytes[SB_PHASE_APP]);
+    sb_row_set_int(row, "teardown_bytes", (int64_t)t.phase_bytes[SB_PHASE_TEARDOWN]);
+    sb_row_set_int(row, "handshake_payload_bytes", (int64_t)t.phase_payload[SB_PHASE_HANDSHAKE]);
+    sb_row_set_int(row, "app_payload_bytes", (int64_t)t.phase_payload[SB_PHASE_APP]);
+    sb_row_set_int(row, "teardown_payload_bytes", (int64_t)t.phase_payload[SB_PHASE_TEARDOWN]);
+    sb_row_set_int(row, "unclassified_bytes", (int64_t)t.unclassified_bytes);
+    sb_row_set_int(row, "round_trips", t.round_trips);
+    char buf[4096];
+    size_t used = (size_t)snprintf(buf, sizeof buf, "[");
+    for (size_t i = 0; i < t.nflights && used < sizeof buf - 80; i++)
+        used += (size_t)snprintf(buf + used, sizeof buf - used,
+                                 "%s{\"dir\":\"%s\",\"bytes\":%u,\"packets\":%u}", i ? "," : "",
+                                 t.flights[i].dir ? "s2c" : "c2s", t.flights[i].bytes,
+                                 t.flights[i].packets);
+    snprintf(buf + used, sizeof buf - used, "]");
+    sb_row_set_json(row, "flights", buf);
+    /* Per-layer breakdown of the first request and response: IP and transport headers from
+     * the capture, CoAP and payload from what the endpoints built, record overhead from the
+     * stack; security is what remains of the transport payload. */
+    const sb_first_msg *m[2] = {&t.request, &t.response};
+    size_t coap[2] = {r->crep.req_coap, r->srep.resp_coap};
+    size_t pay[2] = {r->crep.req_payload, r->srep.resp_payload};
+    if (t.request.found && t.response.found && coap[0] && coap[1]) {
+        used = (size_t)snprintf(buf, sizeof buf, "{");
+        for (int i = 0; i < 2; i++) {
+            long rec = (long)r->cdesc.record_overhead;
+            long sec = (long)m[i]->payload - (long)coap[i] - (long)pay[i] - rec;
+            used += (size_t)snprintf(buf + used, sizeof buf - used,
+                                     "%s\"%s\":{\"ip\":%u,\"transport\":%u,\"record\":%ld,"
+                                     "\"coap\":%zu,\"security\":%ld,\"payload\":%zu}",
+                                     i ? "," : "", i ? "response" : "request", m[i]->ip_hdr,
+                                     m[i]->l4_hdr, rec, coap[i], sec, pay[i]);
+        }
+        snprintf(buf + used, sizeof buf - used, "}");
+        sb_row_set_json(row, "layers", buf);
+    }
+    if (r->prof.lowpan) { /* IEEE 802.15.4 over-the-air bytes each datagram would need */
+        int64_t bytes = 0, frames = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (cm.port && (pk[i].dir ? pk[i].dport : pk[i].sport) != cm.port) continue;
+            sb_lowpan_ota o;
+            if (sb_lowpan_size(pk[i].ip_len, pk[i].proto, pk[i].sport, pk[i].dport, &o) == SB_OK) {
+                bytes += (int64_t)o.air_bytes;
+                frames += o.frames;
+            }
+        }
+        sb_row_set_int(row, "ota_bytes", bytes);
+        sb_row_set_int(row, "ota_frames", frames);
+    }
+}
+
+void sb_row_fill_endpoint(sb_row *row, const sb_role_cfg *cfg, const sb_report *c)
+{
+    char buf[512];
+    const sb_stack_desc *d = &cfg->desc;
+    sb_row_set_str(row, "stack", d->id);
+    sb_row_set_str(row, "protocol", d->protocol);
+    sb_row_set_str(row, "library", d->library);
+    sb_row_set_str(row, "client_library", d->library);
+    sb_row_set_str(row, "auth", d->auth);
+    sb_row_set_str(row, "cipher", d->cipher);
+    static const char *const scen[] = {"cold", "established", "resumed"};
+    sb_row_set_str(row, "scenario", scen[cfg->scenario]);
+    sb_row_set_int(row, "requests", cfg->wl.requests);
+    sb_row_set_int(row, "request_payload", cfg->wl.post ? (int64_t)cfg->wl.request_payload : 0);
+    sb_row_set_int(row, "response_payload", (int64_t)cfg->wl.response_payload);
+    sb_row_set_str(row, "via", "direct");
+    sb_row_set_int(row, "seed", (int64_t)cfg->seed);
+    sb_env_lib_versions(buf, sizeof buf);
+    sb_row_set_str(row, "lib_version", buf);
+    sb_env_kernel(buf, sizeof buf);
+    sb_row_set_str(row, "kernel", buf);
+    sb_env_commit(buf, sizeof buf);
+    sb_row_set_str(row, "commit", buf);
+    sb_env_timestamp(buf, sizeof buf);
+    sb_row_set_str(row, "timestamp", buf);
+    sb_row_set_bool(row, "ok", c && c->ok);
+    if (!c) return;
+    if (!c->ok) sb_row_set_str(row, "error", c->error[0] ? c->error : "unknown failure");
+    code_str(c->final_code, buf, sizeof buf);
+    sb_row_set_str(row, "final_code", c->final_code < 0 ? NULL : buf);
+    if (c->resumed >= 0) sb_row_set_bool(row, "resumed", c->resumed);
+    set_ms(row, "time_ms", c->time_ns);
+    set_ms(row, "handshake_ms", c->handshake_ns);
+    sb_row_set_int(row, "retransmissions", (int64_t)c->retransmissions);
+    sb_row_set_int(row, "client_cycles", c->cycles);
+    sb_row_set_int(row, "client_instructions", c->instructions);
+    sb_row_set_int(row, "client_cpu_ns", c->cpu_ns);
+    sb_row_set_int(row, "client_heap_peak", c->heap_peak);
+    sb_row_set_int(row, "client_heap_session", c->heap_session);
+    sb_row_set_str(row, "cycles_source", c->cycles_source);
+    sb_row_set_str(row, "heap_source", c->heap_peak == SB_NA ? "unavailable: heap interposition "
+                   "compiled out (sanitizer build)" : "malloc interposition (usable size), "
+                   "counted from after library initialisation");
+    if (c->edhoc_msg[0] != SB_NA) {
+        snprintf(buf, sizeof buf, "[%lld,%lld,%lld]", (long long)c->edhoc_msg[0],
+                 (long long)c->edhoc_msg[1], (long long)c->edhoc_msg[2]);
+        sb_row_set_json(row, "edhoc_msg_bytes", buf);
+    }
+}
+
+static void fill_row(run *r, sb_row *row, int rc)
+{
+    char buf[512];
+    sb_role_cfg cfg = r->cfg;
+    sb_row_fill_endpoint(row, &cfg, r->have_crep ? &r->crep : NULL);
+    sb_row_set_str(row, "client_library", r->cdesc.library);
+    sb_row_set_str(row, "server_library", r->sdesc.library);
+    sb_row_set_str(row, "profile", r->prof.name);
+    sb_row_set_str(row, "emulator", r->emu ? sb_emu_name(r->emu) : NULL);
+    sb_row_set_double(row, "delay_ms", r->prof.up.delay_ms, 3);
+    sb_row_set_double(row, "loss_pct", r->prof.up.loss_pct, 3);
+    sb_row_set_double(row, "rate_kbit", r->prof.up.rate_kbit > 0 ? r->prof.up.rate_kbit : NAN, 3);
+    sb_row_set_str(row, "bytes_source", r->cap ? "capture" : NULL);
+    int ok = rc == SB_OK && r->have_crep && r->crep.ok;
+    sb_row_set_bool(row, "ok", ok);
+    if (!ok) sb_row_set_str(row, "error", rc ? r->err : r->have_crep ? r->crep.error : "unknown failure");
+    if (!r->have_crep) return;
+    const sb_report *s = &r->srep;
+    if (r->have_srep) {
+        sb_row_set_int(row, "retransmissions", (int64_t)r->crep.retransmissions + s->retransmissions);
+        sb_row_set_int(row, "server_cycles", s->cycles);
+        sb_row_set_int(row, "server_instructions", s->instructions);
+        sb_row_set_int(row, "server_cpu_ns", s->cpu_ns);
+        sb_row_set_int(row, "server_heap_peak", s->heap_peak);
+        sb_row_set_int(row, "server_heap_session", s->heap_session);
+    }
+    if (r->valgrind)
+        sb_row_set_str(row, "cycles_source", "valgrind-callgrind (instructions, deterministic; cycles n/a)");
+    if (r->cap) fill_traffic(r, row);
+    sb_energy_cfg ec;
+    if (sb_energy_cfg_parse(r->p, &ec, buf, sizeof buf) == SB_OK)
+        sb_energy_fill_row(row, &r->prof, &ec);
+}
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    /* Children (holders, roles, emulator) die with us by PR_SET_PDEATHSIG; their namespaces,
+     * veths, qdiscs and rules with them. */
+    _exit(130);
+}
+
+int sb_run_main(int argc, char **argv)
+{
+    if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        sb_cli_help(SB_VERB_RUN, stdout);
+        return 0;
+    }
+    run *r = calloc(1, sizeof *r);
+    if (!r) return 1;
+    r->p = sb_params_new();
+    char err[512];
+    int rc = sb_cli_parse(SB_VERB_RUN, argc, argv, 1, r->p, err, sizeof err);
+    if (!rc) rc = setup(r, err, sizeof err);
+    if (rc) {
+        fprintf(stderr, "secbench run: %s\n", err);
+        sb_params_free(r->p);
+        free(r);
+        return 2;
+    }
+    if (sb_testbed_enter_userns(err, sizeof err) != SB_OK) {
+        fprintf(stderr, "secbench run: %s\n", err);
+        sb_params_free(r->p);
+        free(r);
+        return 2;
+    }
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    signal(SIGPIPE, SIG_IGN);
+    set_run_id(r);
+    rc = measure(r, sb_params_get(r->p, "pcap"));
+    sb_row *row = sb_row_new();
+    fill_row(r, row, rc);
+    int ok = sb_row_num(row, "ok") == 1;
+    sb_output_row(row, sb_params_get(r->p, "format"), sb_params_flag(r->p, "no-header"), stdout);
+    sb_row_free(row);
+    if (r->cap) sb_capture_free(r->cap);
+    if (r->emu) sb_emu_stop(r->emu);
+    sb_testbed_destroy(r->tb);
+    sb_params_free(r->p);
+    free(r);
+    return ok ? 0 : 3;
+}
