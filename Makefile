@@ -24,6 +24,8 @@ OBJ      := $(LIBSRC:%.c=$(BUILD)/obj/%.o)
 TESTBIN  := $(TESTSRC:tests/%.c=$(BUILD)/tests/%)
 DEPS_OK  := $(BUILD)/.deps-ok
 
+Q := $(if $(V),,@)
+
 .PHONY: all deps test test-asan bench fuzz check-size size-baseline size-history clean format
 
 all: $(BUILD)/secbench
@@ -39,14 +41,17 @@ deps:
 
 $(BUILD)/obj/%.o: %.c $(HDRS) | $(DEPS_OK)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	$(if $(Q),@echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(BUILD)/secbench: $(BUILD)/obj/bench/main.o $(OBJ)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: tests/%.c $(OBJ) $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -DSB_TESTING -o $@ $< $(OBJ) $(LDLIBS) -lcmocka
+	$(if $(Q),@echo "  CC      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -DSB_TESTING -o $@ $< $(OBJ) $(LDLIBS) -lcmocka
 
 # Every test: unit tests (cmocka), integration tests (tests/*.sh), an ASan/UBSan build, a short
 # fuzz run and the quick benchmark pipeline. tests/run.sh prints the summary line.

@@ -604,13 +604,13 @@ static void classify_tcp(const sb_pkt *pk, tcp_conn *t, const sb_endpoint_marks 
     }
 }
 
+/* Both endpoints name the measured connection by its client-side port. */
 static int accepted(const sb_pkt *pk, const sb_endpoint_marks *client,
                     const sb_endpoint_marks *server)
 {
     uint16_t cport = pk->dir == 0 ? pk->sport : pk->dport;
-    uint16_t sport = pk->dir == 0 ? pk->dport : pk->sport;
     if (client && client->port && cport != client->port) return 0;
-    if (server && server->port && sport != server->port) return 0;
+    if (server && server->port && cport != server->port) return 0;
     return 1;
 }
 

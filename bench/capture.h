@@ -72,7 +72,8 @@ int sb_capture_load(const char *path, const char *client_addr, sb_pkt **pkts, si
 typedef struct sb_endpoint_marks {
     const sb_mark *marks;
     size_t n;
-    uint16_t port; /* its local port: packets of other connections (e.g. a priming one) are
+    uint16_t port; /* the connection's client-side port (the client's local port), in both
+                      structs: packets of other connections (e.g. a priming one) are
                       ignored; 0 = accept every port */
 } sb_endpoint_marks;
 

@@ -161,7 +161,6 @@ int main(int argc, char **argv)
     if (!strcmp(v, "link-check")) return sb_linkcheck_main(argc, argv);
     if (!strcmp(v, "oscore")) return sb_oscore_cli(argc, argv);
     if (!strcmp(v, "__nfq")) return sb_nfq_main(argc, argv);
-    fprintf(stderr, "secbench: unknown verb '%s'\n", v);
-    usage(stderr);
+    fprintf(stderr, "secbench: unknown verb '%s' (secbench --help lists them)\n", v);
     return 2;
 }

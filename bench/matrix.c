@@ -172,7 +172,7 @@ typedef struct cell {
     int rep, line;
     size_t idx; /* order of expansion, for a stable sort */
     uint64_t seed;
-    double timeout_s, est_s;
+    double timeout_s, limit_s, est_s;
     int exclusive, state;
 } cell;
 
@@ -180,6 +180,7 @@ typedef struct plan {
     cell *cells;
     size_t n, cap;
     double timeout_s; /* `set timeout=` */
+    double margin_s;  /* `set margin=`: wall-clock limit = timeout x 1.1 + margin */
     uint64_t seed;    /* `set seed=` */
     int jobs;         /* `set jobs=` (0 = not set) */
     int force_repeat; /* --repeat / `set force-repeat=` */
@@ -338,6 +339,9 @@ static int expand(plan *pl, spec *s, const char *file, int line)
                     snprintf(c.scenario, sizeof c.scenario, "%s", scen[sc]);
                     c.exclusive = s->exclusive >= 0 ? s->exclusive : link_is_ideal(&prof);
                     c.timeout_s = s->timeout_s > 0 ? s->timeout_s : pl->timeout_s;
+                    /* The run's --timeout bounds the exchange; testbed set-up and teardown
+                     * come on top, hence the margin. */
+                    c.limit_s = c.timeout_s * 1.1 + pl->margin_s;
                     c.est_s = estimate_s(&prof, c.stack, c.scenario, c.opts);
                     c.line = line;
                     char key[512];
@@ -387,13 +391,15 @@ static int parse_set(plan *pl, char **tok, int n, const char *file, int line)
             pl->timeout_s = d;
         else if (strcmp(tok[i], "seed") == 0 && sb_parse_u64(eq, UINT32_MAX, &u) == SB_OK)
             pl->seed = u;
+        else if (strcmp(tok[i], "margin") == 0 && sb_parse_double(eq, 0, 3600, &d) == SB_OK)
+            pl->margin_s = d;
         else if (strcmp(tok[i], "jobs") == 0 && parse_uint(eq, 256, &pl->jobs) == SB_OK)
             ;
         else if (strcmp(tok[i], "force-repeat") == 0 &&
                  parse_uint(eq, 100000, &pl->force_repeat) == SB_OK)
             ;
         else
-            return plan_err(pl, file, line, "set: bad '%s=%s' (timeout=S seed=N jobs=N)", tok[i],
+            return plan_err(pl, file, line, "set: bad '%s=%s' (timeout=S margin=S seed=N jobs=N)", tok[i],
                             eq);
     }
     return SB_OK;
@@ -862,9 +868,9 @@ static sb_row *child_row(const child *ch)
     last_line(ch->err, tail, sizeof tail);
     if (ch->timed_out)
         snprintf(why, sizeof why,
-                 "timeout: no result within %.0f s (wall-clock limit = --timeout %.0f + margin); "
+                 "timeout: no result within %.1f s (wall-clock limit for --timeout %g); "
                  "process group killed",
-                 (double)(ch->deadline_ns - ch->start_ns) / 1e9, c->timeout_s);
+                 c->limit_s, c->timeout_s);
     else if (WIFSIGNALED(ch->status))
         snprintf(why, sizeof why, "crashed: signal %d (%s)%s%s", WTERMSIG(ch->status),
                  strsignal(WTERMSIG(ch->status)), tail[0] ? ": " : "", tail);
@@ -949,9 +955,7 @@ static int launch(runner *r, child *ch, cell *c)
     memset(ch, 0, sizeof *ch);
     ch->c = c;
     ch->start_ns = sb_now_ns();
-    /* The run's own timeout covers the exchange; testbed set-up and teardown come on top. */
-    double limit = c->timeout_s * 1.1 + 15;
-    ch->deadline_ns = ch->start_ns + (int64_t)(limit * 1e9);
+    ch->deadline_ns = ch->start_ns + (int64_t)(c->limit_s * 1e9);
     ch->pid = spawn(argv, &r->oldmask, &ch->out_fd, &ch->err_fd);
     c->state = C_RUNNING;
     if (ch->pid < 0) { /* recorded as a failed cell, like any other failure */
@@ -1255,7 +1259,7 @@ int sb_matrix_main(int argc, char **argv)
     }
 
     runner r = {.sfd = -1, .tty = isatty(2)};
-    plan pl = {.timeout_s = DEFAULT_TIMEOUT_S, .seed = 1, .force_repeat = repeat};
+    plan pl = {.timeout_s = DEFAULT_TIMEOUT_S, .margin_s = 15, .seed = 1, .force_repeat = repeat};
     r.pl = &pl;
     char exebuf[4096], path[4096], *liststore = NULL;
     r.exe = exe_path(exebuf, sizeof exebuf);

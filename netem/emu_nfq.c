@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <arpa/inet.h>
 #include <signal.h>
@@ -294,6 +295,11 @@ int sb_nfq_run(const sb_profile *p, unsigned qup, unsigned qdown, uint64_t seed,
     }
     /* Timers as tight as the kernel allows: the default 50 us slack would show in the delay. */
     prctl(PR_SET_TIMERSLACK, 1UL);
+    /* Under load a descheduled emulator turns its stall into queueing in the model (arrival =
+     * when we read the packet): a real-time priority keeps it on time where we may have one
+     * (root; refused in a user namespace, which then runs at normal priority). */
+    struct sched_param sp = {.sched_priority = 10};
+    sched_setscheduler(0, SCHED_FIFO, &sp);
     sigset_t sigs;
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGTERM);

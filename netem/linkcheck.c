@@ -270,6 +270,7 @@ static void on_datagram(lc *c, int host, const uint8_t *b, ssize_t n, int64_t no
         s->seen[seq] = 1;
         s->recv++;
         double ms = (double)(now - sent) / 1e6;
+        if (getenv("SB_LC_DUMP")) fprintf(stderr, "%d %u %.3f\n", dir, seq, ms);
         s->sum += ms;
         s->sumsq += ms * ms;
     } else if (phase == 2 && (int)seq < s->k && !s->arr[seq]) {

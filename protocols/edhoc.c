@@ -333,8 +333,6 @@ int sb_edhoc_test_set_ephemeral(sb_edhoc *e, const uint8_t priv[32], const uint8
 int sb_edhoc_i_msg1(sb_edhoc *e, uint8_t *out, size_t cap, size_t *len)
 {
     if (e->role != SB_EDHOC_INITIATOR || e->state != ST_START) return SB_EINVAL;
-    if (!cred_fits(e->suite, i_static(e->method), e->cfg.own))
-        return fail(e, 0, SB_EINVAL, "own credential does not fit suite %d", e->suite->id);
     int rc = ensure_ephemeral(e);
     if (rc) return fail(e, 0, rc, "ephemeral key generation failed");
     memcpy(e->c_i, e->cfg.cid, e->cfg.cid_len);
@@ -441,6 +439,10 @@ int sb_edhoc_i_msg3(sb_edhoc *e, uint8_t *out, size_t cap, size_t *len)
     if (e->role != SB_EDHOC_INITIATOR || e->state != ST_M3_READY) return SB_EINVAL;
     const sb_edhoc_cred *own = e->cfg.own;
     int is = i_static(e->method), rc;
+    /* Checked here, not at message_1: SUITES_I may select a suite the credential does not fit
+     * and still be answered with error 2 (RFC 9529 §3.1). */
+    if (!cred_fits(e->suite, is, own))
+        return fail(e, 1, SB_EINVAL, "own credential does not fit suite %d", e->suite->id);
     if (is)
         rc = static_prk(e, e->prk3e2m, 5, e->th3, e->cfg.own_priv, e->peer_eph, e->prk4e3m);
     else

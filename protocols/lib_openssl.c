@@ -132,8 +132,14 @@ static int fail(ossl_conn *k, int ret, char *err, size_t cap)
     int e = SSL_get_error(k->ssl, ret);
     if (e == SSL_ERROR_WANT_READ) return SB_EAGAIN;
     if (e == SSL_ERROR_ZERO_RETURN) return SB_ECLOSED;
-    unsigned long ec = ERR_get_error(); /* the first error is the cause */
-    ERR_clear_error();
+    /* The first libssl error names the TLS-level cause (a provider's "cipher operation
+     * failed" comes before libssl's "decryption failed or bad record mac"). */
+    unsigned long ec = 0, e1 = 0, x;
+    while ((x = ERR_get_error()) != 0) {
+        if (!e1) e1 = x;
+        if (!ec && ERR_GET_LIB(x) == ERR_LIB_SSL) ec = x;
+    }
+    if (!ec) ec = e1;
     long vr = SSL_get_verify_result(k->ssl);
     if (vr != X509_V_OK)
         return sb_fail(err, cap, SB_EAUTH, "certificate verify failed: %s",
@@ -146,7 +152,11 @@ static int fail(ossl_conn *k, int ret, char *err, size_t cap)
     const char *why = ERR_reason_error_string(ec);
     int a = r >= SSL_AD_REASON_OFFSET ? r - SSL_AD_REASON_OFFSET : -1;
     int code = (a >= 0 ? auth_alert(a) : auth_reason(r)) ? SB_EAUTH : SB_EPROTO;
-    const char *hint = code == SB_EAUTH && k->c->cfg.auth != SB_TLS_ECDSA ? " (wrong PSK?)" : "";
+    /* during a PSK handshake, failed Finished/binder/record checks mean the keys differ */
+    const char *hint = code == SB_EAUTH && k->c->cfg.auth != SB_TLS_ECDSA &&
+                               !SSL_is_init_finished(k->ssl) ? " (wrong PSK?)" : "";
+    if (r == SSL_R_DECRYPTION_FAILED_OR_BAD_RECORD_MAC && SSL_is_init_finished(k->ssl))
+        hint = " (record failed authentication)";
     if (a >= 0)
         return sb_fail(err, cap, code, "TLS alert received: %s%s", SSL_alert_desc_string_long(a), hint);
     return sb_fail(err, cap, code, "OpenSSL: %s%s", why ? why : "unknown error", hint);
@@ -252,7 +262,10 @@ static int ctx_setup(ossl_ctx *c, char *err, size_t cap)
     SSL_CTX_set_options(c->ctx, opts);
     SSL_CTX_clear_options(c->ctx, SSL_OP_ENABLE_MIDDLEBOX_COMPAT);
     SSL_CTX_set_num_tickets(c->ctx, 1);
-    SSL_CTX_set_session_id_context(c->ctx, (const uint8_t *)"secbench", 8);
+    /* Server only: a client's TLS 1.3 external-PSK session has no id context, and a client
+     * context set here would fail it ("attempt to reuse session in different context"). */
+    if (cfg->role == SB_ROLE_SERVER)
+        SSL_CTX_set_session_id_context(c->ctx, (const uint8_t *)"secbench", 8);
     if (cfg->auth != SB_TLS_ECDSA) {
         SSL_CTX_set_psk_client_callback(c->ctx, psk_client);
         SSL_CTX_set_psk_server_callback(c->ctx, psk_server);

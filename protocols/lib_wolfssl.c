@@ -91,6 +91,7 @@ static int auth_error(int e)
     case VERIFY_MAC_ERROR: case DECRYPT_ERROR: case VERIFY_FINISHED_ERROR: case BAD_BINDER:
     case PSK_KEY_ERROR: case VERIFY_CERT_ERROR: case NO_PEER_CERT: case DOMAIN_NAME_MISMATCH:
     case ASN_AFTER_DATE_E: case ASN_BEFORE_DATE_E: case ASN_NO_SIGNER_E: case ASN_SIG_CONFIRM_E:
+    case AES_GCM_AUTH_E: case AES_CCM_AUTH_E:
         return 1;
     default: return 0;
     }
@@ -106,7 +107,9 @@ static int fail(wolf_conn *k, int ret, char *err, size_t cap)
     WOLFSSL_ALERT_HISTORY h;
     memset(&h, 0, sizeof h);
     wolfSSL_get_alert_history(k->ssl, &h);
-    const char *hint = k->c->cfg.auth != SB_TLS_ECDSA ? " (wrong PSK?)" : "";
+    /* during a PSK handshake, failed Finished/binder/record checks mean the keys differ */
+    const char *hint = k->c->cfg.auth != SB_TLS_ECDSA && !wolfSSL_is_init_finished(k->ssl)
+                           ? " (wrong PSK?)" : "";
     if (e == FATAL_ERROR && h.last_rx.code > 0) {
         int a = auth_alert(h.last_rx.code);
         return sb_fail(err, cap, a ? SB_EAUTH : SB_EPROTO, "TLS alert received: %s%s",
@@ -121,6 +124,7 @@ static int fail(wolf_conn *k, int ret, char *err, size_t cap)
                e == ASN_AFTER_DATE_E || e == ASN_BEFORE_DATE_E || e == ASN_NO_SIGNER_E ||
                e == ASN_SIG_CONFIRM_E;
     if (cert) return sb_fail(err, cap, SB_EAUTH, "certificate verify failed: %s (%d)", why, e);
+    if (e == AES_GCM_AUTH_E || e == AES_CCM_AUTH_E) hint = " (record failed authentication)";
     return sb_fail(err, cap, SB_EAUTH, "wolfSSL: %s (%d)%s", why, e, hint);
 }
 
@@ -147,6 +151,22 @@ static unsigned psk_server(WOLFSSL *ssl, const char *id, uint8_t *psk, unsigned 
     if (!id || strcmp(id, c->cfg.psk_identity) != 0 || c->cfg.psk_len > psk_cap) return 0;
     memcpy(psk, c->cfg.psk, c->cfg.psk_len);
     return (unsigned)c->cfg.psk_len;
+}
+
+/* TLS 1.3: the external PSK is bound to the configured suite (RFC 8446 §4.2.11: a PSK has
+ * one hash; wolfSSL's plain callbacks would bind it to TLS13-AES128-GCM-SHA256 only). */
+static unsigned psk_client13(WOLFSSL *ssl, const char *hint, char *id, unsigned id_cap,
+                             uint8_t *psk, unsigned psk_cap, const char **suite)
+{
+    *suite = suite_name(&ctx_of(ssl)->cfg);
+    return psk_client(ssl, hint, id, id_cap, psk, psk_cap);
+}
+
+static unsigned psk_server13(WOLFSSL *ssl, const char *id, uint8_t *psk, unsigned psk_cap,
+                             const char **suite)
+{
+    *suite = suite_name(&ctx_of(ssl)->cfg);
+    return psk_server(ssl, id, psk, psk_cap);
 }
 
 /* Stateless cookie (RFC 6347 §4.2.1): HMAC-SHA256 over the peer's address (wolfSSL's default
@@ -200,10 +220,11 @@ static int ctx_setup(wolf_ctx *c, char *err, size_t cap)
                        cfg->auth == SB_TLS_PSK ? ": plain-PSK suites need WOLFSSL_STATIC_PSK" : "");
     }
     int groups[] = {WOLFSSL_ECC_SECP256R1};
-    if (wolfSSL_CTX_set_groups(c->ctx, groups, 1) != WOLFSSL_SUCCESS ||
-        wolfSSL_CTX_UseSupportedCurve(c->ctx, WOLFSSL_ECC_SECP256R1) != WOLFSSL_SUCCESS ||
-        wolfSSL_CTX_set1_sigalgs_list(c->ctx, "ECDSA+SHA256") != WOLFSSL_SUCCESS)
+    if ((cfg->version == 13 && wolfSSL_CTX_set_groups(c->ctx, groups, 1) != WOLFSSL_SUCCESS) ||
+        wolfSSL_CTX_UseSupportedCurve(c->ctx, WOLFSSL_ECC_SECP256R1) != WOLFSSL_SUCCESS)
         return sb_fail(err, cap, SB_EUNSUP, WOLF_NAME ": cannot restrict groups to secp256r1");
+    if (wolfSSL_CTX_set1_sigalgs_list(c->ctx, "ECDSA+SHA256") != WOLFSSL_SUCCESS)
+        return sb_fail(err, cap, SB_EUNSUP, WOLF_NAME ": cannot restrict signature algorithms");
     if (cfg->version == 12) wolfSSL_CTX_NoTicketTLSv12(c->ctx);
     if (cfg->version == 13) {
         wolfSSL_CTX_set_num_tickets(c->ctx, 1);
@@ -213,6 +234,10 @@ static int ctx_setup(wolf_ctx *c, char *err, size_t cap)
     if (cfg->auth != SB_TLS_ECDSA) {
         wolfSSL_CTX_set_psk_client_callback(c->ctx, psk_client);
         wolfSSL_CTX_set_psk_server_callback(c->ctx, psk_server);
+        if (cfg->version == 13) {
+            wolfSSL_CTX_set_psk_client_tls13_callback(c->ctx, psk_client13);
+            wolfSSL_CTX_set_psk_server_tls13_callback(c->ctx, psk_server13);
+        }
     }
     wolfSSL_CTX_SetIORecv(c->ctx, io_recv);
     wolfSSL_CTX_SetIOSend(c->ctx, io_send);

@@ -7,12 +7,14 @@
 
 extern const sb_family sb_family_coap_udp, sb_family_coap_tcp;
 extern const sb_family sb_family_tls, sb_family_dtls;
+extern const sb_family sb_family_oscore;
 
 static const sb_family *const families[] = {
     &sb_family_coap_udp,
     &sb_family_coap_tcp,
     &sb_family_tls,
     &sb_family_dtls,
+    &sb_family_oscore,
 };
 
 #define NFAM (sizeof families / sizeof families[0])

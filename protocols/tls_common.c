@@ -16,7 +16,7 @@ const sb_opt_def sb_tls_opts[] = {
     {"no-cookie", NULL, "DTLS server: skip the HelloVerifyRequest cookie exchange (default: on)"},
     {"tls-cert", "FILE", "(D)TLS ecdsa: own PEM certificate (default tests/certs/server.pem or "
                          "client.pem by role)"},
-    {"tls-key", "FILE", "(D)TLS ecdsa: own PEM private key (default tests/certs/ROLE.key)"},
+    {"tls-key", "FILE", "(D)TLS ecdsa: own PEM private key (default: --tls-cert with .key, or tests/certs/ROLE.key)"},
     {"tls-ca", "FILE", "(D)TLS ecdsa: PEM CA trusted for the peer (default tests/certs/ca.pem)"},
     {NULL, NULL, NULL},
 };
@@ -111,10 +111,15 @@ static int cfg_from_params(const sb_stack_desc *d, const sb_params *p, sb_role r
     c->psk_len = (size_t)n;
     if (c->auth != SB_TLS_ECDSA) return SB_OK;
     const char *who = role == SB_ROLE_SERVER ? "server" : "client";
-    char dcert[64], dkey[64];
+    char dcert[64], dkey[SB_TLS_PATH];
     snprintf(dcert, sizeof dcert, "tests/certs/%s.pem", who);
     snprintf(dkey, sizeof dkey, "tests/certs/%s.key", who);
     int r = resolve_file(p, "tls-cert", dcert, c->cert, sizeof c->cert, err, cap);
+    /* --tls-cert X.pem alone: its key is X.key */
+    const char *cert = sb_params_get(p, "tls-cert");
+    size_t cl = cert ? strlen(cert) : 0;
+    if (cl > 4 && cl < sizeof dkey && strcmp(cert + cl - 4, ".pem") == 0 && !sb_params_get(p, "tls-key"))
+        snprintf(dkey, sizeof dkey, "%.*s.key", (int)(cl - 4), cert);
     if (r == SB_OK) r = resolve_file(p, "tls-key", dkey, c->key, sizeof c->key, err, cap);
     if (r == SB_OK) r = resolve_file(p, "tls-ca", "tests/certs/ca.pem", c->ca, sizeof c->ca, err, cap);
     return r;
