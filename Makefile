@@ -9,9 +9,9 @@ BUILD   ?= build
 PKGS    := libssl libcrypto wolfssl libcoap-3-notls libpcap libnetfilter_queue
 WARN    := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-format-truncation
 CFLAGS  ?= -O2 -g
-ALL_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -fno-omit-frame-pointer $(CFLAGS) \
+ALL_CFLAGS = -std=gnu11 $(WARN) -D_GNU_SOURCE -fno-omit-frame-pointer $(CFLAGS) \
               $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -lpthread
+LDLIBS  = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -lpthread
 
 SRC      := $(wildcard bench/*.c protocols/*.c netem/*.c)
 MAIN     := bench/main.c

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <pcap/pcap.h>
 #include <poll.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -258,6 +259,21 @@ static void *capture_thread(void *arg)
     return NULL;
 }
 
+/* Unbuffered: the harness forks role processes while we capture, and a child that exits
+ * through exit() would flush a copy of a stdio buffer into the file a second time. */
+static int open_dumper(sb_capture *c, const char *path, char *err, size_t cap)
+{
+    FILE *f = fopen(path, "wbe");
+    if (!f) return sb_fail(err, cap, SB_EIO, "pcap file %s: %s", path, strerror(errno));
+    setvbuf(f, NULL, _IONBF, 0);
+    c->dumper = pcap_dump_fopen(c->p, f);
+    if (!c->dumper) {
+        fclose(f);
+        return sb_fail(err, cap, SB_EIO, "pcap file %s: %s", path, pcap_geterr(c->p));
+    }
+    return SB_OK;
+}
+
 /* Open and activate the handle in the current namespace. */
 static int open_handle(sb_capture *c, const char *ifname, const char *filter,
                        const char *pcap_path, char *err, size_t cap)
@@ -292,9 +308,7 @@ static int open_handle(sb_capture *c, const char *ifname, const char *filter,
     if (r < 0) return sb_fail(err, cap, SB_EIO, "pcap_setfilter: %s", pcap_geterr(c->p));
     if (pcap_setnonblock(c->p, 1, ebuf) < 0)
         return sb_fail(err, cap, SB_EIO, "pcap_setnonblock: %s", ebuf);
-    if (pcap_path && !(c->dumper = pcap_dump_open(c->p, pcap_path)))
-        return sb_fail(err, cap, SB_EIO, "pcap file %s: %s", pcap_path, pcap_geterr(c->p));
-    return SB_OK;
+    return pcap_path ? open_dumper(c, pcap_path, err, cap) : SB_OK;
 }
 
 typedef struct ns_target {
@@ -624,6 +638,37 @@ static void note_first(sb_first_msg *m, const sb_pkt *pk, const pkt_class *pc)
     m->other = pk->payload_len - pc->pay[SB_PHASE_APP];
 }
 
+static void count_bytes(sb_traffic *out, const sb_pkt *pk, int d, const pkt_class *pc)
+{
+    out->bytes[d] += pk->ip_len;
+    out->packets[d]++;
+    out->payload[d] += pk->payload_len;
+    uint32_t hdr = pk->ip_len > pk->payload_len ? pk->ip_len - pk->payload_len : 0;
+    if (pc->hdr == UNCL) out->unclassified_bytes += hdr;
+    else out->phase_bytes[pc->hdr] += hdr;
+    for (int p = 0; p < 3; p++) {
+        out->phase_bytes[p] += pc->pay[p];
+        out->phase_payload[p] += pc->pay[p];
+    }
+    out->unclassified_bytes += pc->pay[UNCL];
+}
+
+/* Flights: runs of handshake payload; only the other direction's handshake payload ends one
+ * (ACKs, SYNs and application-only packets are transparent). */
+static void count_flight(sb_traffic *out, int d, uint32_t hs)
+{
+    if (!hs || out->flights_overflow) return;
+    sb_flight *f = out->nflights ? &out->flights[out->nflights - 1] : NULL;
+    if (f && f->dir == d) {
+        f->bytes += hs;
+        f->packets++;
+    } else if (out->nflights < SB_MAX_FLIGHTS) {
+        out->flights[out->nflights++] = (sb_flight){.dir = (uint8_t)d, .bytes = hs, .packets = 1};
+    } else {
+        out->flights_overflow = 1;
+    }
+}
+
 int sb_traffic_analyze(const sb_pkt *pkts, size_t n, const sb_endpoint_marks *client,
                        const sb_endpoint_marks *server, sb_traffic *out)
 {
@@ -650,34 +695,8 @@ int sb_traffic_analyze(const sb_pkt *pkts, size_t n, const sb_endpoint_marks *cl
         } else {
             pc.pay[UNCL] = pk->payload_len;
         }
-
-        out->bytes[d] += pk->ip_len;
-        out->packets[d]++;
-        out->payload[d] += pk->payload_len;
-        uint32_t hdr = pk->ip_len > pk->payload_len ? pk->ip_len - pk->payload_len : 0;
-        if (pc.hdr == UNCL) out->unclassified_bytes += hdr;
-        else out->phase_bytes[pc.hdr] += hdr;
-        for (int p = 0; p < 3; p++) {
-            out->phase_bytes[p] += pc.pay[p];
-            out->phase_payload[p] += pc.pay[p];
-        }
-        out->unclassified_bytes += pc.pay[UNCL];
-
-        /* Flights: runs of handshake payload; only the other direction's handshake payload
-         * ends one (ACKs, SYNs and application-only packets are transparent). */
-        uint32_t hs = pc.pay[SB_PHASE_HANDSHAKE];
-        if (hs && !out->flights_overflow) {
-            sb_flight *f = out->nflights ? &out->flights[out->nflights - 1] : NULL;
-            if (f && f->dir == d) {
-                f->bytes += hs;
-                f->packets++;
-            } else if (out->nflights < SB_MAX_FLIGHTS) {
-                out->flights[out->nflights++] = (sb_flight){.dir = (uint8_t)d, .bytes = hs, .packets = 1};
-            } else {
-                out->flights_overflow = 1;
-            }
-        }
-
+        count_bytes(out, pk, d, &pc);
+        count_flight(out, d, pc.pay[SB_PHASE_HANDSHAKE]);
         /* Round trips: an active client run followed by an active server run. Teardown
          * bytes (FIN, RST, close_notify, their ACKs) are never active. */
         int active = (pk->proto == 6 && (pk->flags & SB_TCP_SYN)) ||
@@ -686,7 +705,6 @@ int sb_traffic_analyze(const sb_pkt *pkts, size_t n, const sb_endpoint_marks *cl
             if (d == 1 && last_active_dir == 0) out->round_trips++;
             last_active_dir = d;
         }
-
         note_first(d == 0 ? &out->request : &out->response, pk, &pc);
     }
     free(conns);

@@ -98,7 +98,7 @@ static int make_addr(const sb_role_cfg *c, struct sockaddr_storage *ss, socklen_
     return SB_OK;
 }
 
-static uint16_t local_port(int fd)
+uint16_t sb_role_local_port(int fd)
 {
     struct sockaddr_storage ss;
     socklen_t l = sizeof ss;
@@ -113,14 +113,14 @@ static void set_nodelay(int fd)
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
-static unsigned tcp_retrans(int fd)
+unsigned sb_role_tcp_retrans(int fd)
 {
     struct tcp_info ti;
     socklen_t l = sizeof ti;
     return getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &l) == 0 ? ti.tcpi_total_retrans : 0;
 }
 
-static int client_connect(const sb_role_cfg *c, int64_t deadline, int *out, char *err, size_t cap)
+int sb_role_connect(const sb_role_cfg *c, int64_t deadline, int *out, char *err, size_t cap)
 {
     struct sockaddr_storage ss;
     socklen_t len;
@@ -177,7 +177,7 @@ static int client_session(const sb_role_cfg *c, sb_stack_ctx *ctx, sb_cpu *cpu, 
     int established = c->scenario == SB_SCEN_ESTABLISHED;
     int64_t t0 = sb_now_ns();
     if (measured && !established) sb_cpu_start(cpu);
-    int fd = -1, rc = client_connect(c, deadline, &fd, rep->error, sizeof rep->error);
+    int fd = -1, rc = sb_role_connect(c, deadline, &fd, rep->error, sizeof rep->error);
     if (rc) return rc;
     sb_io io;
     sb_io_init(&io, fd, c->desc.transport, -1);
@@ -193,7 +193,7 @@ static int client_session(const sb_role_cfg *c, sb_stack_ctx *ctx, sb_cpu *cpu, 
     if (measured) {
         rep->handshake_ns = t_hs - t0;
         rep->heap_session = sb_heap_in_use() - heap0;
-        rep->local_port = local_port(fd);
+        rep->local_port = sb_role_local_port(fd);
     }
     if (!rc && measured && established) {
         t0 = sb_now_ns();
@@ -212,7 +212,7 @@ static int client_session(const sb_role_cfg *c, sb_stack_ctx *ctx, sb_cpu *cpu, 
     if (s && f->close) f->close(s, rc ? sb_now_ns() + 200 * SB_NS_PER_MS : deadline);
     if (measured) {
         rep->retransmissions = (s ? wc.retransmits : 0) + io.retransmits;
-        if (c->desc.transport == SB_TRANSPORT_TCP) rep->retransmissions += tcp_retrans(fd);
+        if (c->desc.transport == SB_TRANSPORT_TCP) rep->retransmissions += sb_role_tcp_retrans(fd);
         rep->tx_bytes = io.tx_bytes;
         rep->rx_bytes = io.rx_bytes;
         if (s) {
@@ -282,7 +282,7 @@ out:
 
 /* ---- server ---- */
 
-static int server_listen(const sb_role_cfg *c, char *err, size_t cap)
+int sb_role_listen(const sb_role_cfg *c, char *err, size_t cap)
 {
     struct sockaddr_storage ss;
     socklen_t len;
@@ -303,8 +303,8 @@ static int server_listen(const sb_role_cfg *c, char *err, size_t cap)
 }
 
 /* Wait for the next peer: a TCP connection, or a UDP datagram from a new address. */
-static int server_accept(const sb_role_cfg *c, int lfd, sb_dgram_stash *stash, sb_io *io,
-                         int64_t deadline)
+int sb_role_accept(const sb_role_cfg *c, int lfd, sb_dgram_stash *stash, sb_io *io,
+                   int64_t deadline)
 {
     if (c->desc.transport == SB_TRANSPORT_UDP) {
         struct sockaddr_storage peer;
@@ -362,7 +362,7 @@ static int serve_one(const sb_role_cfg *c, sb_stack_ctx *ctx, sb_io *io, sb_repo
     sb_cpu_close(&cpu);
     rep->heap_peak = sb_heap_hooked() ? sb_heap_peak() - heap0 : SB_NA;
     rep->retransmissions = (s ? wc.retransmits : 0) + io->retransmits;
-    if (c->desc.transport == SB_TRANSPORT_TCP) rep->retransmissions += tcp_retrans(io->fd);
+    if (c->desc.transport == SB_TRANSPORT_TCP) rep->retransmissions += sb_role_tcp_retrans(io->fd);
     rep->tx_bytes = io->tx_bytes;
     rep->rx_bytes = io->rx_bytes;
     if (s) {
@@ -382,7 +382,7 @@ int sb_role_server(const sb_role_cfg *c, sb_report *rep)
     int64_t deadline = c->timeout_ns ? sb_now_ns() + c->timeout_ns : INT64_MAX;
     const sb_family *f = c->desc.family;
     sb_stack_ctx *ctx = NULL;
-    int lfd = server_listen(c, rep->error, sizeof rep->error);
+    int lfd = sb_role_listen(c, rep->error, sizeof rep->error);
     if (lfd < 0) return lfd;
     int rc = f->ctx_new(&ctx, &c->desc, c->params, SB_ROLE_SERVER, rep->error, sizeof rep->error);
     if (c->ready_fd >= 0 && write(c->ready_fd, "ready\n", 6) != 6) rc = SB_EIO;
@@ -390,7 +390,7 @@ int sb_role_server(const sb_role_cfg *c, sb_report *rep)
     if (!stash) rc = SB_ENOMEM;
     for (unsigned i = 0; !rc && (c->sessions == 0 || i < c->sessions); i++) {
         sb_io io;
-        rc = server_accept(c, lfd, stash, &io, deadline);
+        rc = sb_role_accept(c, lfd, stash, &io, deadline);
         if (rc) break;
         sb_report_init(rep);
         int src = serve_one(c, ctx, &io, rep, deadline);

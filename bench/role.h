@@ -55,6 +55,20 @@ void sb_report_write(const sb_report *r, FILE *f);
 int sb_report_read(sb_report *r, FILE *f);
 
 int sb_role_client(const sb_role_cfg *cfg, sb_report *rep);
+
+/* Socket helpers of the roles, shared with the proxy (bench/proxy.c). The address and
+ * transport come from cfg->addr/port/ipv4 and cfg->desc.transport.
+ * connect: a connected socket in *out (TCP: Nagle off), errors in err.
+ * listen: the listening (TCP) or bound (UDP) socket, or a negative error with err set.
+ * accept: the next peer into io (TCP: a new socket; UDP: the bound socket talking to the
+ *   sender of a new datagram, others kept in stash); SB_ESTOP when cfg->ctl_fd is readable.
+ * local_port: the socket's local port (0 if unknown); tcp_retrans: TCP_INFO retransmissions. */
+int sb_role_connect(const sb_role_cfg *cfg, int64_t deadline, int *out, char *err, size_t cap);
+int sb_role_listen(const sb_role_cfg *cfg, char *err, size_t cap);
+int sb_role_accept(const sb_role_cfg *cfg, int lfd, sb_dgram_stash *stash, sb_io *io,
+                   int64_t deadline);
+uint16_t sb_role_local_port(int fd);
+unsigned sb_role_tcp_retrans(int fd);
 int sb_role_server(const sb_role_cfg *cfg, sb_report *rep);
 
 #endif

@@ -253,14 +253,15 @@ static int create_link(sb_testbed *tb, int l, char *err, size_t cap)
         else
             snprintf(tb->addr[l][s], sizeof tb->addr[l][s], "fd5b:0:0:%x::%d", l, s + 1);
     }
-    char h0[16], h1[16];
-    snprintf(h0, sizeof h0, "%d", (int)tb->holder[l]);
+    char h1[16];
     snprintf(h1, sizeof h1, "%d", (int)tb->holder[l + 1]);
-    char *argv[] = {"ip", "link", "add", tb->ifname[l][0], "netns", h0, "address", tb->mac[l][0],
-                    "type", "veth", "peer", "name", tb->ifname[l][1], "netns", h1, "address",
+    /* Created inside the left host and its peer moved to the right one: both namespaces are
+     * ours, so this also works in a user namespace without privileges in the root one. */
+    char *argv[] = {"ip", "link", "add", tb->ifname[l][0], "address", tb->mac[l][0], "type",
+                    "veth", "peer", "name", tb->ifname[l][1], "netns", h1, "address",
                     tb->mac[l][1], NULL};
     char out[256];
-    if (run_in(tb, -1, argv, out, sizeof out) != 0) {
+    if (run_in(tb, l, argv, out, sizeof out) != 0) {
         out[strcspn(out, "\n")] = '\0';
         return sb_fail(err, cap, SB_EIO, "cannot create veth pair: %s", out);
     }

@@ -6,7 +6,8 @@
  *   middlebox-compatibility mode (no fake session id, no dummy ChangeCipherSpec records);
  * - (D)TLS 1.2: resumption by session id (SSL_OP_NO_TICKET: no ticket extension, no
  *   NewSessionTicket message), no encrypt-then-MAC extension (AEAD suites only);
- * - no CA list in CertificateRequest, no SNI; client checks the server name "server".
+ * - Certificate carries the leaf only (SSL_MODE_NO_AUTO_CHAIN), no CA list in
+ *   CertificateRequest, no SNI; the client checks the server name "server".
  * TLS 1.3 psk_ke: OpenSSL's client always offers psk_dhe_ke along with a key_share, and its
  * server prefers psk_dhe_ke when offered (final_key_share in ssl/statem/extensions.c), so two
  * OpenSSL peers cannot negotiate psk_ke; the server accepts psk_ke (SSL_OP_ALLOW_NO_DHE_KEX)
@@ -38,6 +39,7 @@ typedef struct ossl_conn {
     ossl_ctx *c;
     SSL *ssl;
     sb_tls_pipe *pipe;
+    int done; /* handshake complete */
 } ossl_conn;
 
 /* OpenSSL's names for the suites of each (version, auth, cipher); a name OpenSSL does not
@@ -140,12 +142,13 @@ static int fail(ossl_conn *k, int ret, char *err, size_t cap)
         if (!ec && ERR_GET_LIB(x) == ERR_LIB_SSL) ec = x;
     }
     if (!ec) ec = e1;
+    /* (a PSK session's verify result is "unspecified": only certificates have one) */
     long vr = SSL_get_verify_result(k->ssl);
-    if (vr != X509_V_OK)
+    if (k->c->cfg.auth == SB_TLS_ECDSA && !k->done && vr != X509_V_OK)
         return sb_fail(err, cap, SB_EAUTH, "certificate verify failed: %s",
                        X509_verify_cert_error_string(vr));
     if (!ec) {
-        if (k->pipe->io->err[0]) return sb_fail(err, cap, SB_EIO, "%s", k->pipe->io->err);
+        if (k->pipe->send_err[0]) return sb_fail(err, cap, k->pipe->send_code, "%s", k->pipe->send_err);
         return sb_fail(err, cap, SB_EPROTO, "OpenSSL: SSL error %d without reason", e);
     }
     int r = ERR_GET_REASON(ec);
@@ -153,9 +156,9 @@ static int fail(ossl_conn *k, int ret, char *err, size_t cap)
     int a = r >= SSL_AD_REASON_OFFSET ? r - SSL_AD_REASON_OFFSET : -1;
     int code = (a >= 0 ? auth_alert(a) : auth_reason(r)) ? SB_EAUTH : SB_EPROTO;
     /* during a PSK handshake, failed Finished/binder/record checks mean the keys differ */
-    const char *hint = code == SB_EAUTH && k->c->cfg.auth != SB_TLS_ECDSA &&
-                               !SSL_is_init_finished(k->ssl) ? " (wrong PSK?)" : "";
-    if (r == SSL_R_DECRYPTION_FAILED_OR_BAD_RECORD_MAC && SSL_is_init_finished(k->ssl))
+    const char *hint = code == SB_EAUTH && k->c->cfg.auth != SB_TLS_ECDSA && !k->done
+                           ? " (wrong PSK?)" : "";
+    if (r == SSL_R_DECRYPTION_FAILED_OR_BAD_RECORD_MAC && k->done)
         hint = " (record failed authentication)";
     if (a >= 0)
         return sb_fail(err, cap, code, "TLS alert received: %s%s", SSL_alert_desc_string_long(a), hint);
@@ -262,6 +265,9 @@ static int ctx_setup(ossl_ctx *c, char *err, size_t cap)
     SSL_CTX_set_options(c->ctx, opts);
     SSL_CTX_clear_options(c->ctx, SSL_OP_ENABLE_MIDDLEBOX_COMPAT);
     SSL_CTX_set_num_tickets(c->ctx, 1);
+    /* Certificate message = the leaf alone, as wolfSSL sends it: OpenSSL would otherwise
+     * append the CA certificate it finds in the trust store (the peer has it already). */
+    SSL_CTX_set_mode(c->ctx, SSL_MODE_NO_AUTO_CHAIN);
     /* Server only: a client's TLS 1.3 external-PSK session has no id context, and a client
      * context set here would fail it ("attempt to reuse session in different context"). */
     if (cfg->role == SB_ROLE_SERVER)
@@ -391,7 +397,9 @@ static int handshake(void *p, char *err, size_t cap)
 {
     ossl_conn *k = p;
     int r = SSL_do_handshake(k->ssl);
-    return r == 1 ? SB_OK : fail(k, r, err, cap);
+    if (r != 1) return fail(k, r, err, cap);
+    k->done = 1;
+    return SB_OK;
 }
 
 static int tls_read(void *p, uint8_t *buf, size_t cap, size_t *got, char *err, size_t ecap)

@@ -35,6 +35,7 @@ typedef struct wolf_conn {
     WOLFSSL *ssl;
     sb_tls_pipe *pipe;
     int64_t timer_at; /* DTLS retransmission timer, 0 = not armed */
+    int done;         /* handshake complete */
 } wolf_conn;
 
 static const char *suite_name(const sb_tls_cfg *c)
@@ -102,14 +103,13 @@ static int fail(wolf_conn *k, int ret, char *err, size_t cap)
     int e = wolfSSL_get_error(k->ssl, ret);
     if (e == WOLFSSL_ERROR_WANT_READ) return SB_EAGAIN;
     if (e == WOLFSSL_ERROR_ZERO_RETURN || e == ZERO_RETURN) return SB_ECLOSED;
-    if (e == SOCKET_ERROR_E && k->pipe->io->err[0])
-        return sb_fail(err, cap, SB_EIO, "%s", k->pipe->io->err);
+    if (e == SOCKET_ERROR_E && k->pipe->send_err[0])
+        return sb_fail(err, cap, k->pipe->send_code, "%s", k->pipe->send_err);
     WOLFSSL_ALERT_HISTORY h;
     memset(&h, 0, sizeof h);
     wolfSSL_get_alert_history(k->ssl, &h);
     /* during a PSK handshake, failed Finished/binder/record checks mean the keys differ */
-    const char *hint = k->c->cfg.auth != SB_TLS_ECDSA && !wolfSSL_is_init_finished(k->ssl)
-                           ? " (wrong PSK?)" : "";
+    const char *hint = k->c->cfg.auth != SB_TLS_ECDSA && !k->done ? " (wrong PSK?)" : "";
     if (e == FATAL_ERROR && h.last_rx.code > 0) {
         int a = auth_alert(h.last_rx.code);
         return sb_fail(err, cap, a ? SB_EAUTH : SB_EPROTO, "TLS alert received: %s%s",
@@ -211,6 +211,11 @@ static int ctx_setup(wolf_ctx *c, char *err, size_t cap)
     c->ctx = wolfSSL_CTX_new(method_of(cfg));
     if (!c->ctx) return sb_fail(err, cap, SB_ENOMEM, "wolfSSL_CTX_new failed");
     wolfSSL_CTX_set_ex_data(c->ctx, 0, c);
+    /* wolfSSL's DTLS 1.2 server always answers a cookie-less ClientHello with a
+     * HelloVerifyRequest (RFC 6347 §4.2.1; also on resumption, wolfSSL issue #2674). */
+    if (cfg->dtls && cfg->role == SB_ROLE_SERVER && !cfg->cookie)
+        return sb_fail(err, cap, SB_EUNSUP, WOLF_NAME "'s DTLS 1.2 server cannot skip the "
+                       "HelloVerifyRequest cookie exchange (--no-cookie)");
     const char *suite = suite_name(cfg);
     if (wolfSSL_CTX_set_cipher_list(c->ctx, suite) != WOLFSSL_SUCCESS) {
         if (cfg->version == 13)
@@ -365,6 +370,7 @@ static int handshake(void *p, char *err, size_t cap)
     int r = k->c->cfg.role == SB_ROLE_CLIENT ? wolfSSL_connect(k->ssl) : wolfSSL_accept(k->ssl);
     if (r == WOLFSSL_SUCCESS) {
         k->timer_at = 0;
+        k->done = 1;
         return SB_OK;
     }
     r = fail(k, r, err, cap);

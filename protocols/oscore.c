@@ -12,6 +12,12 @@
 #include "cbor.h"
 #include "oscore_int.h"
 
+/* memcpy that accepts (NULL, 0): empty IDs and absent fields are common here. */
+static void copy(void *dst, const void *src, size_t n)
+{
+    if (n) memcpy(dst, src, n);
+}
+
 struct sb_oscore_ctx {
     const sb_crypto *cr;
     int alg;
@@ -103,9 +109,9 @@ int sb_oscore_new(sb_oscore_ctx **out, const sb_oscore_config *cfg, char *err, s
                      SB_OSCORE_MAX_IDCTX);
         goto fail;
     }
-    memcpy(c->sid, cfg->sender_id, cfg->sender_id_len);
+    copy(c->sid, cfg->sender_id, cfg->sender_id_len);
     c->sid_len = cfg->sender_id_len;
-    memcpy(c->rid, cfg->recipient_id, cfg->recipient_id_len);
+    copy(c->rid, cfg->recipient_id, cfg->recipient_id_len);
     c->rid_len = cfg->recipient_id_len;
     c->has_idctx = cfg->id_context != NULL;
     if (c->has_idctx && cfg->id_context_len) memcpy(c->idctx, cfg->id_context, cfg->id_context_len);
@@ -178,8 +184,8 @@ int sb_oscore_nonce(const sb_oscore_ctx *c, const uint8_t *id, size_t id_len,
     if (id_len > n - 6 || piv_len > SB_OSCORE_MAX_PIV) return SB_EINVAL;
     memset(out, 0, n);
     out[0] = (uint8_t)id_len;
-    memcpy(out + 1 + (n - 6 - id_len), id, id_len);
-    memcpy(out + n - piv_len, piv, piv_len);
+    copy(out + 1 + (n - 6 - id_len), id, id_len);
+    copy(out + n - piv_len, piv, piv_len);
     for (size_t i = 0; i < n; i++) out[i] ^= c->civ[i];
     return SB_OK;
 }
@@ -282,15 +288,15 @@ static size_t opt_build(uint8_t *out, const uint8_t *piv, size_t piv_len, const 
 {
     size_t n = 1;
     out[0] = (uint8_t)(piv_len | (has_kid_ctx ? 0x10 : 0) | (has_kid ? 0x08 : 0));
-    memcpy(out + n, piv, piv_len);
+    copy(out + n, piv, piv_len);
     n += piv_len;
     if (has_kid_ctx) {
         out[n++] = (uint8_t)kid_ctx_len;
-        memcpy(out + n, kid_ctx, kid_ctx_len);
+        copy(out + n, kid_ctx, kid_ctx_len);
         n += kid_ctx_len;
     }
     if (has_kid) {
-        memcpy(out + n, kid, kid_len);
+        copy(out + n, kid, kid_len);
         n += kid_len;
     }
     return out[0] ? n : 0;
@@ -426,6 +432,8 @@ static int open_msg(sb_oscore_ctx *c, const sb_coap_msg *outer, const uint8_t *n
 static int parse_outer(const uint8_t *in, size_t len, sb_coap_msg *m, sb_oscore_opt *o)
 {
     if (sb_coap_parse(SB_FRAMING_UDP, in, len, m)) return SB_EPROTO;
+    /* RFC 7252 §3.1: only 0xff starts the payload; libcoap 4.3.1 also takes 0xf0..0xfe. */
+    if (m->payload_len && in[len - m->payload_len - 1] != 0xff) return SB_EPROTO;
     size_t n = 0, olen = 0;
     const uint8_t *oval = NULL;
     for (size_t i = 0; i < m->nopts; i++)
@@ -496,9 +504,9 @@ int sb_oscore_unprotect_request(sb_oscore_ctx *c, const uint8_t *in, size_t len,
         rc = SB_ENOTFOUND; /* §8.2 step 3: no Recipient Context for this kid (context) */
         goto fail;
     }
-    memcpy(b.kid, o.kid, o.kid_len);
+    copy(b.kid, o.kid, o.kid_len);
     b.kid_len = (uint8_t)o.kid_len;
-    memcpy(b.piv, o.piv, o.piv_len);
+    copy(b.piv, o.piv, o.piv_len);
     b.piv_len = (uint8_t)o.piv_len;
     uint64_t seq = piv_value(o.piv, o.piv_len);
     int fresh_check = !c->echo || c->echo_ok;
@@ -513,11 +521,18 @@ int sb_oscore_unprotect_request(sb_oscore_ctx *c, const uint8_t *in, size_t len,
             return echo_challenge(c, &outer, &b, out, cap, out_len);
         /* B.1.2: the verified request's Partial IV is the window's new lower limit. */
         sb_coap_del_opt(&res, SB_OPT_ECHO);
-        c->echo_ok = 1;
-        c->rw_init = 0;
     }
     if ((rc = sb_coap_encode(&res, SB_FRAMING_UDP, out, cap, out_len))) return rc;
-    replay_update(c, seq);
+    if (!fresh_check) {
+        /* B.1.2: the verified request's Partial IV is the window's new lower limit: every
+         * older number counts as seen. */
+        c->echo_ok = 1;
+        c->rw_init = 1;
+        c->rw_max = seq;
+        c->rw_bits = 0xffffffffu;
+    } else {
+        replay_update(c, seq);
+    }
     if (req) *req = b;
     return SB_OK;
 fail:
@@ -534,6 +549,11 @@ int sb_oscore_unprotect_response(sb_oscore_ctx *c, const sb_oscore_req *req, con
     int rc = parse_outer(in, len, &outer, &o);
     if (rc) return rc;
     if (outer.code < 64) return SB_EPROTO; /* not a response */
+    /* A kid (context) in a response is optional (§6.1) but must name our peer's context. */
+    if ((o.has_kid && (o.kid_len != c->rid_len || memcmp(o.kid, c->rid, c->rid_len))) ||
+        (o.has_kid_ctx && (!c->has_idctx || o.kid_ctx_len != c->idctx_len ||
+                           memcmp(o.kid_ctx, c->idctx, c->idctx_len))))
+        return SB_ENOTFOUND;
     if (o.piv_len) /* §8.4 step 3: the server's own Partial IV, with its Sender ID */
         rc = sb_oscore_nonce(c, c->rid, c->rid_len, o.piv, o.piv_len, nonce);
     else

@@ -8,6 +8,7 @@
 extern const sb_family sb_family_coap_udp, sb_family_coap_tcp;
 extern const sb_family sb_family_tls, sb_family_dtls;
 extern const sb_family sb_family_oscore;
+extern const sb_family sb_family_edhoc;
 
 static const sb_family *const families[] = {
     &sb_family_coap_udp,
@@ -15,6 +16,7 @@ static const sb_family *const families[] = {
     &sb_family_tls,
     &sb_family_dtls,
     &sb_family_oscore,
+    &sb_family_edhoc,
 };
 
 #define NFAM (sizeof families / sizeof families[0])

@@ -53,6 +53,10 @@ typedef struct sb_stack_desc {
     size_t record_overhead; /* per message: record header, explicit nonce, inner content type
                                (not the tag); for the per-layer breakdown */
     int has_sessions;       /* a security session exists: `resumed` is meaningful */
+    /* What a CoAP proxy between client and server terminates for this stack, i.e. its
+     * hop-by-hop part: "" = the stack itself ((D)TLS, plain CoAP); "coap" for OSCORE (the proxy
+     * forwards OSCORE messages holding no key); the inner DTLS id for oscore+dtls1.2. */
+    char hop_stack[64];
     int available;
     char reason[200]; /* why not available */
     const sb_family *family;

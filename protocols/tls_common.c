@@ -130,7 +130,9 @@ int sb_tls_check(const sb_stack_desc *d, const sb_params *p, char *err, size_t c
     sb_tls_cfg c;
     const sb_tlslib *lib;
     if (!d->available) return sb_fail(err, cap, SB_EUNSUP, "%s: %s", d->id, d->reason);
-    return cfg_from_params(d, p, SB_ROLE_CLIENT, &c, &lib, err, cap);
+    int r = cfg_from_params(d, p, SB_ROLE_CLIENT, &c, &lib, err, cap);
+    if (r == SB_OK && !c.cookie && c.dtls) r = lib->probe(&c, err, cap); /* can it skip it? */
+    return r;
 }
 
 struct sb_stack_ctx {
@@ -203,7 +205,14 @@ int sb_tls_pipe_read(sb_tls_pipe *p, uint8_t *buf, size_t cap, size_t *got)
 
 int sb_tls_pipe_write(sb_tls_pipe *p, const uint8_t *buf, size_t len)
 {
-    return sb_io_send(p->io, buf, len);
+    int had = p->io->err[0] != '\0';
+    int r = sb_io_send(p->io, buf, len);
+    if (r != SB_OK && !had) { /* e.g. an alert to a peer that already left */
+        p->send_code = r;
+        snprintf(p->send_err, sizeof p->send_err, "%s", p->io->err);
+        p->io->err[0] = '\0';
+    }
+    return r;
 }
 
 size_t sb_tls_pipe_peer(const sb_tls_pipe *p, uint8_t *out, size_t cap)
@@ -249,9 +258,13 @@ static int wait_input(sb_session *s, int64_t deadline, const char *what)
         return SB_OK;
     }
     if (r == SB_ETIMEOUT) {
+        /* DTLS drops records that fail authentication (RFC 6347 §4.1.2.7), so a wrong PSK
+         * or a damaged record ends here too, not with an alert */
         if (s->io->transport == SB_TRANSPORT_UDP)
             return sb_io_fail(s->io, r, "%s: no valid DTLS record from the peer before the "
-                              "deadline (%u retransmitted flights)", what, s->io->retransmits);
+                              "deadline (%u retransmitted flights; DTLS silently drops records "
+                              "failing authentication, e.g. with a wrong PSK)", what,
+                              s->io->retransmits);
         return sb_io_fail(s->io, r, "%s: no TLS data from the peer before the deadline", what);
     }
     if (r == SB_ECLOSED && !s->done)

@@ -42,6 +42,8 @@ typedef struct sb_tls_pipe {
     uint8_t buf[SB_TLS_PIPE_CAP];
     size_t off, len; /* unread input: buf[off .. len) */
     int datagram;    /* UDP: one read returns at most one datagram */
+    int send_code;   /* last failed write: its code and reason (kept out of io->err, so */
+    char send_err[256]; /* the library's own reason, e.g. a parse error, comes first) */
 } sb_tls_pipe;
 
 /* Library I/O hooks. read: SB_EAGAIN when empty; write: sb_io_send's result. */

@@ -8,7 +8,7 @@ check_le() { # description, max, actual
     if awk -v a="$3" -v m="$2" 'BEGIN{exit !(a <= m)}'; then echo "ok   $1 = $3 (<= $2)"; else echo "FAIL $1: $3 > $2"; fails=$((fails + 1)); fi
 }
 field() { jq -r ".$2" <<<"$1"; }
-finish() { [ $fails -eq 0 ] && echo "all checks passed" || echo "$fails checks failed"; exit $((fails > 0)); }
+finish() { if [ $fails -eq 0 ]; then echo "all checks passed"; else echo "$fails checks failed"; fi; exit $((fails > 0)); }
 # No namespace holder, role or emulator of ours may outlive a run.
 # Runs of a test carry a unique seed, so only their own processes are counted (other runs may
 # be going on beside the tests on a developer's machine).

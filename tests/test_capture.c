@@ -883,7 +883,9 @@ static void test_live_udp_veth(void **state)
 
     sb_pkt *q;
     size_t m;
-    assert_int_equal(sb_capture_load(pcap, "fd5b::1", &q, &m, NULL, err, sizeof err), SB_OK);
+    int rc = sb_capture_load(pcap, "fd5b::1", &q, &m, NULL, err, sizeof err);
+    if (rc) print_message("%s\n", err);
+    assert_int_equal(rc, SB_OK);
     assert_same_packets(p, n, q, m);
     check_tshark(pcap, q, m);
 
@@ -995,7 +997,9 @@ static void test_live_tcp_veth(void **state)
 
     sb_pkt *q;
     size_t m;
-    assert_int_equal(sb_capture_load(pcap, "fd5b::1", &q, &m, NULL, err, sizeof err), SB_OK);
+    int rc = sb_capture_load(pcap, "fd5b::1", &q, &m, NULL, err, sizeof err);
+    if (rc) print_message("%s\n", err);
+    assert_int_equal(rc, SB_OK);
     assert_same_packets(p, n, q, m);
     check_tshark(pcap, q, m);
     free(q);

@@ -1,0 +1,186 @@
+#!/bin/bash
+# Message-size regression check (`make check-size`) and baseline writer (`make size-baseline`).
+#
+# A cell is one stack x scenario (cold, established) x response payload (0 16 64 256 bytes) of
+# the default workload (one GET /3303/0/5700), measured on the ideal link without an emulator
+# (sizes do not depend on the link; --emulator none is the fastest). Per cell we keep:
+#   flights                  handshake flights, dir:transport-payload-bytes joined by '/'
+#   flight_packets           packets of each of those flights, joined by '/'
+#   request_bytes            first request's transport payload (record+coap+security+payload)
+#   response_bytes           first response's transport payload
+#   app_payload_bytes        transport payload of the application phase
+#   handshake_payload_bytes  transport payload of the handshake phase
+# and compare with results/baseline/message-size.csv. Columns that legitimately vary (ECDSA
+# DER signatures, TCP segmentation) have a tolerance in message-size-tolerances.csv, stated
+# there per stack pattern with the reason; everything else must match exactly.
+#
+# usage: scripts/check-size.sh [options]
+#   --write-baseline   measure every cell --repeat times (default 5), print the spread of every
+#                      column that varied, write the baseline (median of the runs); exit 1 if a
+#                      column varied beyond its declared tolerance
+#   --measure FILE     only measure (once) and write the measured CSV to FILE (size-history)
+#   --baseline FILE    baseline to compare with or write (env SIZE_BASELINE)
+#   --tolerances FILE  tolerances (env SIZE_TOLERANCES)
+#   --stacks LIST      comma/space separated stack ids or globs to restrict to (env SIZE_STACKS);
+#                      the baseline is then compared only for those stacks
+#   --payloads LIST    response payload sizes (default "0 16 64 256")
+#   --scenarios LIST   scenarios (default "cold established")
+#   --repeat N         runs per cell for --write-baseline (default 5; env SIZE_REPEAT)
+#   --jobs N           cells run in parallel (default 2; env SIZE_JOBS)
+#   --bin PATH         secbench binary (default build/secbench; env SB)
+#   --raw FILE         also keep every measured row (one CSV line per run) in FILE
+# Exit: 0 ok, 1 difference beyond tolerance / stale baseline / failed run, 2 bad usage.
+set -u
+cd "$(dirname "$0")/.." || exit 2
+here=scripts
+HEADER=stack,scenario,response_payload,flights,flight_packets,request_bytes,response_bytes,app_payload_bytes,handshake_payload_bytes
+# One row -> one CSV line in HEADER's order; null (not measured) -> empty, no flights -> "none".
+ROWJQ='def tp: if . == null or ([.record, .coap, .security, .payload] | any(. == null)) then null
+             else .record + .coap + .security + .payload end;
+  def fl(f): if .flights == null then null elif (.flights | length) == 0 then "none"
+             else .flights | map(f) | join("/") end;
+  if .ok != true then "FAIL\t\(.stack),\(.scenario),\(.response_payload)\trun failed: \(.error)"
+  else [.stack, .scenario, .response_payload, fl("\(.dir):\(.bytes)"), fl("\(.packets)"),
+        (.layers.request | tp), (.layers.response | tp), .app_payload_bytes,
+        .handshake_payload_bytes] | map(if . == null then "" else tostring end) | join(",") end'
+
+SB=${SB:-build/secbench}
+export SB
+baseline=${SIZE_BASELINE:-results/baseline/message-size.csv}
+tolerances=${SIZE_TOLERANCES:-results/baseline/message-size-tolerances.csv}
+stacks_sel=${SIZE_STACKS:-}
+payloads="0 16 64 256"
+scenarios="cold established"
+repeat=${SIZE_REPEAT:-5}
+jobs=${SIZE_JOBS:-2}
+mode=check
+measure_out=
+raw_out=
+
+usage() { sed -n '/^# usage:/,/^# Exit:/s/^# \{0,1\}//p' "$0"; exit 2; }
+
+# One cell, run by xargs in a child: prints one CSV line (see HEADER) or a FAIL line.
+# The row's own key values are used, so a mislabelled row shows up as a mismatch.
+if [ "${1:-}" = --cell ]; then
+    read -r stack scenario payload <<<"$2"
+    out=$("$SB" run --stack "$stack" --scenario "$scenario" --response-payload "$payload" \
+          --emulator none --profile ideal --format json --timeout 20 2>/tmp/.sb-size-$$.err)
+    rc=$?
+    err=$(tail -n 1 /tmp/.sb-size-$$.err 2>/dev/null); rm -f /tmp/.sb-size-$$.err
+    if [ -z "$out" ] || ! jq -e . >/dev/null 2>&1 <<<"$out"; then
+        printf 'FAIL\t%s,%s,%s\tno row (exit %d): %s\n' "$stack" "$scenario" "$payload" "$rc" "$err"
+        exit 0
+    fi
+    jq -r "$ROWJQ" <<<"$out"
+    exit 0
+fi
+
+while [ $# -gt 0 ]; do
+    case $1 in
+    --write-baseline) mode=write ;;
+    --measure) mode=measure; measure_out=${2:?}; shift ;;
+    --baseline) baseline=${2:?}; shift ;;
+    --tolerances) tolerances=${2:?}; shift ;;
+    --stacks) stacks_sel=${2:?}; shift ;;
+    --payloads) payloads=${2:?}; shift ;;
+    --scenarios) scenarios=${2:?}; shift ;;
+    --repeat) repeat=${2:?}; shift ;;
+    --jobs) jobs=${2:?}; shift ;;
+    --bin) SB=${2:?}; shift ;;
+    --raw) raw_out=${2:?}; shift ;;
+    -h|--help) usage ;;
+    *) echo "check-size: unknown option $1" >&2; usage ;;
+    esac
+    shift
+done
+export SB
+[ -x "$SB" ] || { echo "check-size: $SB not built (run make)" >&2; exit 2; }
+for t in jq awk xargs; do command -v $t >/dev/null || { echo "check-size: needs $t (scripts/deps.sh)" >&2; exit 2; }; done
+[[ $repeat =~ ^[1-9][0-9]*$ && $jobs =~ ^[1-9][0-9]*$ ]] || { echo "check-size: --repeat/--jobs need a positive integer" >&2; exit 2; }
+[ "$mode" = write ] || repeat=1
+
+# Stacks: what this build lists, restricted by --stacks (ids or shell globs).
+all_stacks=$("$SB" list) || { echo "check-size: '$SB list' failed" >&2; exit 1; }
+stacks=()
+for s in $all_stacks; do
+    if [ -n "$stacks_sel" ]; then
+        hit=0
+        for p in ${stacks_sel//,/ }; do
+            # shellcheck disable=SC2053  # glob match on purpose
+            [[ $s == $p ]] && hit=1
+        done
+        [ $hit = 1 ] || continue
+    fi
+    stacks+=("$s")
+done
+# A requested plain id this build does not list is reported as missing, not silently dropped.
+sel_regex=
+if [ -n "$stacks_sel" ]; then
+    for p in ${stacks_sel//,/ }; do
+        r=$(sed 's/[].[^$+(){}|\\]/\\&/g; s/\*/.*/g; s/?/./g' <<<"$p")
+        sel_regex="${sel_regex:+$sel_regex|}^($r)\$"
+    done
+fi
+[ ${#stacks[@]} -gt 0 ] || { echo "check-size: no stack selected (list: $(echo $all_stacks))" >&2; [ "$mode" = check ] || exit 1; }
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/check-size.XXXXXX"); trap 'rm -rf "$tmp"' EXIT
+for s in "${stacks[@]}"; do
+    for sc in $scenarios; do
+        for p in $payloads; do
+            for ((i = 0; i < repeat; i++)); do echo "$s $sc $p"; done
+        done
+    done
+done >"$tmp/cells"
+ncells=$(( $(wc -l <"$tmp/cells") / repeat ))
+t0=$(date +%s)
+echo "check-size: $ncells cells (${#stacks[@]} stacks x {$scenarios} x payload {$payloads})$([ "$repeat" -gt 1 ] && echo " x $repeat runs"), $jobs in parallel, $SB --emulator none" >&2
+xargs -P "$jobs" -d '\n' -I{} "$0" --cell {} <"$tmp/cells" >"$tmp/raw"
+dt=$(( $(date +%s) - t0 ))
+echo "check-size: measured in ${dt}s" >&2
+grep -v $'^FAIL\t' "$tmp/raw" | sort -t, -k1,1 -k2,2 -k3,3n >"$tmp/rows"
+grep $'^FAIL\t' "$tmp/raw" | sort -u >"$tmp/fails"
+header=$HEADER
+if [ -n "$raw_out" ]; then { echo "$header"; cat "$tmp/rows"; } >"$raw_out"; fi
+if [ "$mode" = measure ]; then
+    { echo "$header"; cat "$tmp/rows"; } >"$measure_out"
+    sed 's/^FAIL\t/FAIL: /; s/\t/: /' "$tmp/fails" >&2
+    exit 0
+fi
+
+if [ "$mode" = write ]; then
+    if [ -s "$tmp/fails" ]; then
+        echo "check-size: runs failed; baseline not written:" >&2
+        sed 's/^FAIL\t/  /; s/\t/: /' "$tmp/fails" >&2
+        exit 1
+    fi
+    awk -v header="$header" -v tolfile="$tolerances" -v runs="$repeat" -v out="$tmp/baseline" \
+        -v mode=aggregate -f "$here/size-table.awk" "$tmp/rows"
+    rc=$?
+    if [ -n "$stacks_sel" ] && [ -f "$baseline" ]; then
+        # A partial refresh: keep the other stacks' rows of the existing baseline.
+        { echo "$header"
+          { tail -n +2 "$baseline" | awk -F, -v re="$sel_regex" '$1 !~ re'; tail -n +2 "$tmp/baseline"; } |
+              sort -t, -k1,1 -k2,2 -k3,3n; } >"$tmp/merged"
+        mv "$tmp/merged" "$tmp/baseline"
+    fi
+    if [ $rc -ne 0 ]; then
+        echo "check-size: baseline NOT written: a column varied beyond its tolerance (above);" \
+             "find why, or declare it with its reason in $tolerances" >&2
+        exit 1
+    fi
+    mkdir -p "$(dirname "$baseline")"
+    cp "$tmp/baseline" "$baseline"
+    echo "check-size: wrote $baseline ($(($(wc -l <"$baseline") - 1)) cells, median of $repeat runs each)" >&2
+    exit 0
+fi
+
+# check
+if [ ! -f "$baseline" ]; then
+    echo "check-size: FAIL no baseline $baseline: create it with \`make size-baseline\`" >&2
+    exit 1
+fi
+awk -v tolfile="$tolerances" -v sel="$sel_regex" -v fails="$tmp/fails" -v bfile="$baseline" \
+    -v scen="$scenarios" -v pays="$payloads" -v mode=compare -f "$here/size-table.awk" "$baseline" "$tmp/rows"
+rc=$?
+echo "check-size: whole check took $(( $(date +%s) - t0 ))s" >&2
+exit $rc

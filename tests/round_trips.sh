@@ -1,0 +1,20 @@
+# Round trips to complete one request-response of the default workload, counted from the
+# capture (not timed): coap 1, oscore 1, coap+tcp 2 (TCP handshake, request), tls1.3 cold 3,
+# tls1.2 cold 4, dtls1.2 cold 4 with the cookie exchange and 3 with --no-cookie.
+. tests/lib.sh
+rt() { $SB run --stack "$1" --format json "${@:2}" | jq -r '"\(.ok) \(.round_trips)"'; }
+first() { $SB list | grep -m1 -E "$1"; }
+check "coap" "true 1" "$(rt coap)"
+check "coap+tcp" "true 2" "$(rt coap+tcp)"
+if $SB list | grep -qx oscore; then check "oscore" "true 1" "$(rt oscore)"; fi
+for pat in '^tls1\.3-' '^tls1\.2-' '^dtls1\.2-'; do
+    s=$(first "$pat")
+    [ -n "$s" ] || { echo "FAIL no stack matching $pat is listed"; fails=$((fails + 1)); continue; }
+    case $pat in
+    *tls1\\.3*) check "$s cold" "true 3" "$(rt "$s")" ;;
+    *dtls1\\.2*) check "$s cold (cookie)" "true 4" "$(rt "$s")"
+                 check "$s cold --no-cookie" "true 3" "$(rt "$s" --no-cookie)" ;;
+    *) check "$s cold" "true 4" "$(rt "$s")" ;;
+    esac
+done
+finish
