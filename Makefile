@@ -7,7 +7,7 @@ BUILD   ?= build
 # OpenSSL before wolfSSL: the few symbols both export (SSL_SESSION_set1_id, ...) must bind to
 # OpenSSL's own, which libssl itself calls.
 PKGS    := libssl libcrypto wolfssl libcoap-3-notls libpcap libnetfilter_queue
-WARN    := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-format-truncation
+WARN    := -Wall -Wextra -Werror -Wno-unused-parameter $(if $(findstring clang,$(CC)),,-Wno-format-truncation)
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS = -std=gnu11 $(WARN) -D_GNU_SOURCE -fno-omit-frame-pointer $(CFLAGS) \
               $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

@@ -3,8 +3,11 @@
  * handshake flights, round trips, and the packets carrying the first request and response.
  * Contract: sb_capture_start opens the interface inside the host's namespace and captures on
  * a thread until sb_capture_stop; packets are kept in memory (and written to pcap_path when
- * given). sb_traffic_analyze is pure: packets + marks in, numbers out; tests feed it synthetic
- * packets or a pcap file read with sb_capture_load. */
+ * given). The capture is active when start returns (the first SYN is never missed), and the
+ * calling thread is back in its own namespace. Decoded: Ethernet (with 802.1Q tags), raw IP,
+ * Linux cooked v1/v2; IPv4 and IPv6 (extension headers skipped; fragments counted as
+ * unparsed, never guessed). sb_traffic_analyze is pure: packets + marks in, numbers out;
+ * tests feed it synthetic packets or a pcap file read with sb_capture_load. */
 #ifndef SB_CAPTURE_H
 #define SB_CAPTURE_H
 

@@ -41,6 +41,14 @@ static const sb_cli_opt harness_opts[] = {
     {"interval", "SECONDS", "one exchange per interval, for battery_years (default 3600)", RUN, 0, 0},
     {"battery-mah", "MAH", "battery capacity for battery_years (default: profile's)", RUN, 0, 0},
     {"battery-v", "V", "battery voltage (default: profile's)", RUN, 0, 0},
+    {"via", "TOPO", "direct | proxy: through a CoAP forward proxy in a third namespace (default direct)", RUN, 0, 0},
+    {"backhaul", "P", "--via proxy: link profile of the proxy-server hop (default ideal)", RUN, 0, 0},
+    {"proxy-dump", "FILE", "--via proxy: write every CoAP message the proxy handled, hex and decoded", RUN, 0, 0},
+    {"proxy-tamper", NULL, "--via proxy: the proxy changes one byte of each request and response payload", RUN, 0, 0},
+    {"clients", "N", "--via proxy: N devices through the proxy, sessions held until all are up (default 1)", RUN, 0, 0},
+    {"proxy-scheme", "S", "send requests to a forward proxy (--connect) for this scheme (RFC 7252 5.7)", CLI, 0, 0},
+    {"uri-host", "HOST", "with --proxy-scheme: the origin server's host (Uri-Host)", CLI, 0, 0},
+    {"uri-port", "PORT", "with --proxy-scheme: the origin server's port (Uri-Port)", CLI, 0, 0},
     {"report-fd", "FD", "write the endpoint report there (used by run)", CLI | SRV, 0, 1},
     {"ctl-fd", "FD", "stop when readable (used by run)", SRV, 0, 1},
     {"sessions", "N", "serve N sessions then exit (used by run)", SRV, 0, 1},
@@ -202,6 +210,16 @@ int sb_cli_role_cfg(const sb_params *p, int verb, sb_role_cfg *c, char *err, siz
                        "'%s' is not [IPv6]:PORT or IPv4:PORT (IPv6 literals in brackets)", hp);
     if (verb == CLI && !c->addr[0])
         return sb_fail(err, cap, SB_EINVAL, "--connect needs an address");
+    /* Through a forward proxy, in the form RFC 8613 §4.1.3.3 gives OSCORE (Proxy-Scheme +
+     * Uri-Host + Uri-Port), for every stack alike. */
+    c->wl.proxy_scheme = sb_params_get(p, "proxy-scheme");
+    c->wl.uri_host = sb_params_get(p, "uri-host");
+    if ((rc = get_u64(p, "uri-port", 0, 65535, &v, err, cap))) return rc;
+    c->wl.uri_port = (uint16_t)v;
+    if (c->wl.proxy_scheme && (!*c->wl.proxy_scheme || !c->wl.uri_host || !*c->wl.uri_host))
+        return sb_fail(err, cap, SB_EINVAL, "--proxy-scheme needs a scheme and --uri-host");
+    if (!c->wl.proxy_scheme && (c->wl.uri_host || c->wl.uri_port))
+        return sb_fail(err, cap, SB_EINVAL, "--uri-host/--uri-port need --proxy-scheme");
     return SB_OK;
 }
 

@@ -12,6 +12,7 @@
 #include "oscore_cli.h"
 #include "output.h"
 #include "params.h"
+#include "proxy.h"
 #include "report.h"
 #include "role.h"
 #include "row.h"
@@ -160,6 +161,7 @@ int main(int argc, char **argv)
     if (!strcmp(v, "report")) return sb_report_main(argc, argv);
     if (!strcmp(v, "link-check")) return sb_linkcheck_main(argc, argv);
     if (!strcmp(v, "oscore")) return sb_oscore_cli(argc, argv);
+    if (!strcmp(v, "proxy")) return sb_proxy_main(argc, argv);
     if (!strcmp(v, "__nfq")) return sb_nfq_main(argc, argv);
     fprintf(stderr, "secbench: unknown verb '%s' (secbench --help lists them)\n", v);
     return 2;

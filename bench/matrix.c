@@ -148,8 +148,16 @@ size_t sb_matrix_select(const char *sel, const char *const *avail, size_t navail
     char buf[1024];
     if (errcap) err[0] = '\0';
     snprintf(buf, sizeof buf, "%s", sel);
-    for (char *save, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
-        select_one(tok, avail, navail, out, &n, cap, err, errcap);
+    for (char *save, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        if (tok[0] != '!') {
+            select_one(tok, avail, navail, out, &n, cap, err, errcap);
+            continue;
+        }
+        size_t k = 0; /* "!PATTERN" drops what was selected so far and matches */
+        for (size_t i = 0; i < n; i++)
+            if (fnmatch(tok + 1, out[i], 0) != 0) out[k++] = out[i];
+        n = k;
+    }
     return n;
 }
 
@@ -174,6 +182,7 @@ typedef struct cell {
     uint64_t seed;
     double timeout_s, limit_s, est_s;
     int exclusive, state;
+    int jobs; /* parallel slots while this cell runs (line's jobs=, else global) */
 } cell;
 
 typedef struct plan {
@@ -240,7 +249,7 @@ static double handshake_rtts(const char *id, const char *scenario)
     char fam[16];
     sb_matrix_family(id, fam, sizeof fam);
     double rt = 0;
-    if (strcmp(fam, "coap") == 0) rt = strstr(id, "+tcp") ? 1.5 : 0;
+    if (strcmp(fam, "coap") == 0) rt = strstr(id, "+tcp") ? 1 : 0;
     else if (strcmp(fam, "tls") == 0) rt = strncmp(id, "tls1.3", 6) == 0 ? 2 : 3;
     else if (strcmp(fam, "dtls") == 0 || strcmp(fam, "oscore+dtls") == 0) rt = 3;
     else if (strcmp(fam, "edhoc") == 0) rt = 2;
@@ -258,7 +267,8 @@ static double estimate_s(const sb_profile *p, const char *id, const char *scenar
     double rtt = (p->up.delay_ms + p->down.delay_ms) / 1000.0;
     double req = opt_num(opts, "requests");
     if (req < 1) req = 1;
-    double rts = handshake_rtts(id, scenario) + req;
+    /* + 1: the run's closing exchange (close_notify, FIN) or final wait */
+    double rts = handshake_rtts(id, scenario) + req + 1;
     double bytes = 700 + 120 * req;
     double ser = 0;
     if (p->up.rate_kbit > 0) ser += bytes * 8 / (p->up.rate_kbit * 1000);
@@ -267,8 +277,10 @@ static double estimate_s(const sb_profile *p, const char *id, const char *scenar
     if (p->up.ge_p > 0) /* stationary share of the bad state, Gilbert-Elliott */
         loss = (p->up.ge_p * p->up.ge_loss_bad + p->up.ge_r * p->up.ge_loss_good) /
                (p->up.ge_p + p->up.ge_r) / 100;
-    double retx = 2 * rts * loss * 2.5;
-    return 0.4 + rts * rtt + ser + retx;
+    double retx = 2 * rts * loss * 1.0; /* DTLS/TCP timers ~1 s, CoAP's 2-3 s rarer */
+    /* Start-up measured on the 2-core reference machine: ~0.35 s per run alone on the ideal
+     * link, ~1 s per run with emulation when 4 run side by side. */
+    return (link_is_ideal(p) ? 0.35 : 1.0) + rts * rtt + ser + retx;
 }
 
 static int add_cell(plan *pl, const cell *c)
@@ -293,6 +305,7 @@ typedef struct spec {
     char group[32];
     char *stacks, *profiles, *scenarios;
     int repeat, exclusive; /* exclusive: -1 auto */
+    int jobs;
     double timeout_s;
     int naxes;
     char axis_name[MAX_AXES][32];
@@ -338,6 +351,7 @@ static int expand(plan *pl, spec *s, const char *file, int line)
                     snprintf(c.profile, sizeof c.profile, "%s", profiles[p]);
                     snprintf(c.scenario, sizeof c.scenario, "%s", scen[sc]);
                     c.exclusive = s->exclusive >= 0 ? s->exclusive : link_is_ideal(&prof);
+                    c.jobs = s->jobs;
                     c.timeout_s = s->timeout_s > 0 ? s->timeout_s : pl->timeout_s;
                     /* The run's --timeout bounds the exchange; testbed set-up and teardown
                      * come on top, hence the margin. */
@@ -434,6 +448,9 @@ static int parse_spec(plan *pl, char **tok, int n, const char *file, int line)
         } else if (strcmp(k, "exclusive") == 0) {
             s.exclusive = strcmp(eq, "yes") == 0 ? 1 : strcmp(eq, "no") == 0 ? 0 : -2;
             if (s.exclusive == -2) return plan_err(pl, file, line, "exclusive: yes or no");
+        } else if (strcmp(k, "jobs") == 0) {
+            if (parse_uint(eq, 256, &s.jobs) || s.jobs < 1)
+                return plan_err(pl, file, line, "jobs: expected 1..256, got '%s'", eq);
         } else if (strcmp(k, "timeout") == 0) {
             if (sb_parse_double(eq, 1, 86400, &s.timeout_s))
                 return plan_err(pl, file, line, "timeout: expected seconds, got '%s'", eq);
@@ -693,6 +710,7 @@ typedef struct runner {
     const char *exe;
     sigset_t oldmask;
     int sfd, jobs, tty, stopping;
+    int jobs_forced; /* --jobs given: it overrides the lines' jobs= */
     child *kids;
     int nkids;
     char *json, *csv; /* all rows so far */
@@ -766,7 +784,10 @@ static double eta_s(const runner *r)
     double serial = 0, par = 0, now = (double)sb_now_ns() / 1e9;
     for (size_t i = 0; i < r->pl->n; i++) {
         const cell *c = &r->pl->cells[i];
-        if (c->state == C_PENDING) *(c->exclusive ? &serial : &par) += c->est_s;
+        if (c->state == C_PENDING) {
+            if (c->exclusive) serial += c->est_s;
+            else par += c->est_s / (c->jobs && !r->jobs_forced ? c->jobs : r->jobs);
+        }
     }
     double running = 0;
     for (int k = 0; k < r->nkids; k++)
@@ -774,7 +795,7 @@ static double eta_s(const runner *r)
             double left = r->kids[k].c->est_s * ratio - (now - (double)r->kids[k].start_ns / 1e9);
             if (left > running) running = left;
         }
-    return (serial + par / r->jobs) * ratio + running;
+    return (serial + par) * ratio + running;
 }
 
 static void progress(runner *r, const cell *last, const sb_row *row, double secs)
@@ -982,7 +1003,8 @@ static cell *next_cell(runner *r, int running, int excl_running)
         cell *c = &r->pl->cells[i];
         if (c->state != C_PENDING) continue;
         if (c->exclusive) return running == 0 ? c : NULL; /* alone, nothing else running */
-        return running < r->jobs ? c : NULL;
+        int slots = c->jobs && !r->jobs_forced ? c->jobs : r->jobs;
+        return running < slots ? c : NULL;
     }
     return NULL;
 }
@@ -1175,29 +1197,55 @@ static void write_plan(runner *r)
     free(t);
 }
 
-/* Budget of --dry-run: exclusive cells in series, the rest over `jobs` slots. */
-static void print_budget(const plan *pl, int jobs, int verbose)
+/* Budget of --dry-run: exclusive cells in series, the rest over their parallel slots; per
+ * group and profile, then the total. */
+static void print_budget(const plan *pl, int jobs, int forced, int verbose)
 {
     double excl = 0, par = 0, longest = 0;
     size_t nex = 0;
+    struct {
+        char key[72];
+        size_t n;
+        double cell_s, wall_s;
+    } b[64];
+    size_t nb = 0;
     for (size_t i = 0; i < pl->n; i++) {
         const cell *c = &pl->cells[i];
+        int slots = c->exclusive ? 1 : c->jobs && !forced ? c->jobs : jobs;
         if (verbose)
             printf("%-10s %-36s %-10s %-11s rep %-3d %6.1f s %s%s\n", c->group, c->stack,
                    c->profile, c->scenario, c->rep, c->est_s, c->exclusive ? "[alone] " : "",
                    c->opts);
+        char key[72];
+        snprintf(key, sizeof key, "%s/%s", c->group, c->profile);
+        size_t k = 0;
+        while (k < nb && strcmp(b[k].key, key)) k++;
+        if (k == nb && nb < 64) {
+            snprintf(b[nb].key, sizeof b[nb].key, "%s", key);
+            b[nb].n = 0;
+            b[nb].cell_s = b[nb].wall_s = 0;
+            nb++;
+        }
+        if (k < nb) {
+            b[k].n++;
+            b[k].cell_s += c->est_s;
+            b[k].wall_s += c->est_s / slots;
+        }
         if (c->exclusive) {
             excl += c->est_s;
             nex++;
         } else {
-            par += c->est_s;
+            par += c->est_s / slots;
             if (c->est_s > longest) longest = c->est_s;
         }
     }
-    double wall = excl + (par / jobs > longest ? par / jobs : longest);
+    printf("%-24s %6s %10s %10s\n", "group/profile", "cells", "cell-s", "wall-s");
+    for (size_t k = 0; k < nb; k++)
+        printf("%-24s %6zu %10.0f %10.0f\n", b[k].key, b[k].n, b[k].cell_s, b[k].wall_s);
+    double wall = excl + (par > longest ? par : longest);
     printf("%zu cells: %zu alone (ideal link) ~ %.0f s in series; %zu on emulated links ~ %.0f s "
-           "of cell time over %d jobs ~ %.0f s; estimated wall time ~ %.1f min\n",
-           pl->n, nex, excl, pl->n - nex, par, jobs, par / jobs, wall / 60);
+           "over their parallel slots (default %d); estimated wall time ~ %.1f min\n",
+           pl->n, nex, excl, pl->n - nex, par, jobs, wall / 60);
 }
 
 static void usage(FILE *f)
@@ -1297,7 +1345,7 @@ int sb_matrix_main(int argc, char **argv)
     r.jobs = jobs ? jobs : pl.jobs ? pl.jobs : (int)(cores > 0 ? 2 * cores : 2);
     if (r.jobs > 256) r.jobs = 256;
     if (dry) {
-        print_budget(&pl, r.jobs, verbose);
+        print_budget(&pl, r.jobs, jobs > 0, verbose);
         exit_code = 0;
         goto done;
     }
@@ -1328,7 +1376,10 @@ int sb_matrix_main(int argc, char **argv)
     else write_plan(&r);
     if (!resume && !out) link_latest(r.dir);
     r.sfd = signalfd(-1, &block, SFD_NONBLOCK | SFD_CLOEXEC);
+    r.jobs_forced = jobs > 0;
     r.nkids = r.jobs;
+    for (size_t i = 0; i < pl.n && !r.jobs_forced; i++)
+        if (pl.cells[i].jobs > r.nkids) r.nkids = pl.cells[i].jobs;
     r.kids = calloc((size_t)r.nkids, sizeof *r.kids);
     if (r.sfd < 0 || !r.kids) {
         fprintf(stderr, "matrix: signalfd/alloc failed: %s\n", strerror(errno));

@@ -23,8 +23,8 @@ int sb_matrix_main(int argc, char **argv);
 const char *sb_matrix_family(const char *id, char *buf, size_t cap);
 int sb_matrix_lean_rank(const char *id);
 
-/* Expand a stack selector list ("*", "@ccm8", "@tls", "@tls-leanest", globs, ids; comma
- * separated) against the available ids. Writes up to cap ids (pointers into avail) and
+/* Expand a stack selector list ("*", "@ccm8", "@tls", "@tls-leanest", globs, ids, and
+ * "!GLOB" to drop what matches so far; comma separated) against the available ids. Writes up to cap ids (pointers into avail) and
  * returns the count; unknown explicit ids are reported in err (first one) but skipped. */
 size_t sb_matrix_select(const char *sel, const char *const *avail, size_t navail,
                         const char **out, size_t cap, char *err, size_t errcap);

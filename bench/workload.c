@@ -240,11 +240,12 @@ static int path_matches(const sb_coap_msg *m, const char *path)
     return (got[0] ? strcmp(got + 1, path) : strcmp("", path)) == 0;
 }
 
-static int answer(sb_wl_conn *c, const sb_workload *w, const sb_coap_msg *req)
+/* The origin server's answer: the workload's resource. */
+static int origin_handler(void *arg, const sb_coap_msg *req, sb_coap_msg *resp, uint8_t *pbuf,
+                          size_t pcap)
 {
     static const uint8_t zero[1];
-    uint8_t pbuf[SB_COAP_MAX_MSG];
-    sb_coap_msg resp;
+    const sb_workload *w = arg;
     int found = path_matches(req, w->path);
     uint8_t code = !found ? SB_COAP_NOT_FOUND
                    : (req->code == SB_COAP_GET || req->code == SB_COAP_FETCH) ? SB_COAP_CONTENT
@@ -252,17 +253,26 @@ static int answer(sb_wl_conn *c, const sb_workload *w, const sb_coap_msg *req)
     if (sb_coap_find_opt(req, SB_OPT_PROXY_SCHEME, NULL) ||
         sb_coap_find_opt(req, SB_OPT_PROXY_URI, NULL))
         code = SB_COAP_PROXYING_NOT_SUPPORTED; /* an origin server, not a proxy */
+    resp->code = code;
+    if (code == SB_COAP_CONTENT || code == SB_COAP_CHANGED) {
+        size_t n = w->response_payload < pcap ? w->response_payload : pcap;
+        fill_pattern(pbuf, n);
+        resp->payload = n ? pbuf : zero;
+        resp->payload_len = n;
+    }
+    return SB_OK;
+}
+
+static int answer(sb_wl_conn *c, const sb_coap_msg *req, sb_wl_handler h, void *arg)
+{
+    uint8_t pbuf[SB_COAP_MAX_MSG];
+    sb_coap_msg resp;
     /* piggybacked in the ACK of a CON; a NON request gets a NON response (RFC 7252 §5.2) */
     int non = c->framing == SB_FRAMING_UDP && req->type == SB_COAP_NON;
-    sb_coap_init(&resp, non ? SB_COAP_NON : SB_COAP_ACK, code, non ? c->next_mid++ : req->mid,
+    sb_coap_init(&resp, non ? SB_COAP_NON : SB_COAP_ACK, 0, non ? c->next_mid++ : req->mid,
                  req->token, req->tkl);
-    if (code == SB_COAP_CONTENT || code == SB_COAP_CHANGED) {
-        size_t n = w->response_payload < sizeof pbuf ? w->response_payload : sizeof pbuf;
-        fill_pattern(pbuf, n);
-        resp.payload = n ? pbuf : zero;
-        resp.payload_len = n;
-    }
-    int rc = send_msg(c, &resp, c->last_resp, &c->last_resp_len);
+    int rc = h(arg, req, &resp, pbuf, sizeof pbuf);
+    if (!rc) rc = send_msg(c, &resp, c->last_resp, &c->last_resp_len);
     if (rc) return rc;
     set_layers(&c->last_resp_coap, &c->last_resp_payload, &resp, c->last_resp_len);
     c->last_mid = req->mid;
@@ -272,8 +282,14 @@ static int answer(sb_wl_conn *c, const sb_workload *w, const sb_coap_msg *req)
 
 int sb_wl_serve(sb_wl_conn *c, const sb_workload *w, int64_t deadline)
 {
+    return sb_wl_serve_with(c, origin_handler, (void *)w, 0, deadline);
+}
+
+int sb_wl_serve_with(sb_wl_conn *c, sb_wl_handler h, void *arg, unsigned max_requests,
+                     int64_t deadline)
+{
     uint8_t buf[SB_COAP_MAX_MSG];
-    for (;;) {
+    for (unsigned answered = 0; !max_requests || answered < max_requests;) {
         size_t len;
         sb_coap_msg m;
         int rc = sb_wl_recv_msg(c, buf, sizeof buf, &len, &m, deadline);
@@ -290,7 +306,9 @@ int sb_wl_serve(sb_wl_conn *c, const sb_workload *w, int64_t deadline)
             if (m.type != SB_COAP_CON && m.type != SB_COAP_NON) continue;
         }
         if (!is_request) continue;
-        rc = answer(c, w, &m);
+        rc = answer(c, &m, h, arg);
         if (rc) return rc;
+        answered++;
     }
+    return SB_OK;
 }

@@ -85,4 +85,13 @@ int sb_wl_run_client(sb_wl_conn *c, const sb_workload *w, uint8_t *final_code,
  * (SB_ESTOP) or `deadline`. Returns the reason it stopped. */
 int sb_wl_serve(sb_wl_conn *c, const sb_workload *w, int64_t deadline);
 
+/* The same serving loop (deduplication, signalling, piggybacked answers) with another
+ * answer: `h` fills resp (already addressed to the request: type, MID, token) with a code,
+ * options and a payload it may keep in pbuf. Used by the forward proxy (bench/proxy.c).
+ * max_requests > 0: return SB_OK once that many requests were answered. */
+typedef int (*sb_wl_handler)(void *arg, const sb_coap_msg *req, sb_coap_msg *resp,
+                             uint8_t *pbuf, size_t pcap);
+int sb_wl_serve_with(sb_wl_conn *c, sb_wl_handler h, void *arg, unsigned max_requests,
+                     int64_t deadline);
+
 #endif

@@ -117,11 +117,13 @@ int sb_emu_netem_start(sb_emu_netem **out, sb_testbed *tb, int link, const sb_pr
         char msg[512] = "";
         if (tc(tb, link + s, a.v, msg, sizeof msg) != 0) {
             msg[strcspn(msg, "\n")] = '\0';
+            size_t ml = strlen(msg);
+            if (ml && msg[ml - 1] == '.') msg[ml - 1] = '\0';
             sb_emu_netem_stop(e);
             if (strstr(msg, "unknown") || strstr(msg, "Unknown"))
                 return sb_fail(err, cap, SB_EUNSUP,
                                "netem: this kernel has no netem qdisc (sch_netem): %s; use "
-                               "--emulator nfq", msg);
+                               "--emulator nfq (or auto)", msg);
             return sb_fail(err, cap, SB_EIO, "netem: tc qdisc add on %s failed: %s", ifn,
                            msg[0] ? msg : "?");
         }

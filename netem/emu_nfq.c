@@ -383,7 +383,7 @@ int sb_nfq_main(int argc, char **argv)
     const char *prof = "ideal";
     double delay = -1, jitter = -1, loss = -1, rate = -1;
     uint64_t seed = 1, qup = 100, qdown = 101;
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1; i < argc; i += 2) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         int bad = !v;
         if (!v) {
@@ -402,7 +402,6 @@ int sb_nfq_main(int argc, char **argv)
                             "[--rate KBIT]\n", argv[0], a, argv[0]);
             return 2;
         }
-        i++;
     }
     sb_profile p;
     char err[512];

@@ -20,7 +20,7 @@
 #include <math.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <sched.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -219,48 +219,66 @@ static void quiet_hosts(lc *c)
 
 /* ---- sockets in the two hosts ---- */
 
+typedef struct sockjob {
+    lc *c;
+    int host, rc;
+    char err[256];
+} sockjob;
+
+/* Runs in its own thread: setns() changes only the calling thread, and a thread can enter a
+ * namespace it could not return from (in a user namespace the original one is not ours). The
+ * socket stays in the host's namespace after the thread ends. */
+static void *open_sock(void *arg)
+{
+    sockjob *j = arg;
+    lc *c = j->c;
+    int h = j->host;
+    int af = c->o.ipv4 ? AF_INET : AF_INET6;
+    const char *a = sb_testbed_addr(c->tb, 0, h);
+    struct sockaddr_storage *ss = &c->addr[h];
+    memset(ss, 0, sizeof *ss);
+    if (af == AF_INET) {
+        struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+        s4->sin_family = AF_INET;
+        inet_pton(AF_INET, a, &s4->sin_addr);
+        c->alen = sizeof *s4;
+    } else {
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+        s6->sin6_family = AF_INET6;
+        inet_pton(AF_INET6, a, &s6->sin6_addr);
+        c->alen = sizeof *s6;
+    }
+    if (sb_testbed_enter(c->tb, h) != SB_OK) {
+        j->rc = sb_fail(j->err, sizeof j->err, SB_EIO, "cannot enter host %d", h);
+        return NULL;
+    }
+    c->fd[h] = socket(af, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int buf = 4 << 20;
+    if (c->fd[h] >= 0 && setsockopt(c->fd[h], SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof buf))
+        setsockopt(c->fd[h], SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
+    socklen_t l = c->alen;
+    if (c->fd[h] < 0 || bind(c->fd[h], (struct sockaddr *)ss, c->alen) != 0 ||
+        getsockname(c->fd[h], (struct sockaddr *)ss, &l) != 0) {
+        j->rc = sb_fail(j->err, sizeof j->err, SB_EIO, "cannot bind a probe socket to %s: %s", a,
+                        strerror(errno));
+        return NULL;
+    }
+    c->port[h] = ntohs(af == AF_INET ? ((struct sockaddr_in *)ss)->sin_port
+                                     : ((struct sockaddr_in6 *)ss)->sin6_port);
+    return NULL;
+}
+
 static int open_socks(lc *c, char *err, size_t cap)
 {
-    int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-    if (self < 0) return sb_fail(err, cap, SB_EIO, "cannot open own network namespace: %s", strerror(errno));
-    int rc = SB_OK;
-    int af = c->o.ipv4 ? AF_INET : AF_INET6;
-    for (int h = 0; h < 2 && rc == SB_OK; h++) {
-        const char *a = sb_testbed_addr(c->tb, 0, h);
-        struct sockaddr_storage *ss = &c->addr[h];
-        memset(ss, 0, sizeof *ss);
-        if (af == AF_INET) {
-            struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-            s4->sin_family = AF_INET;
-            inet_pton(AF_INET, a, &s4->sin_addr);
-            c->alen = sizeof *s4;
-        } else {
-            struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-            s6->sin6_family = AF_INET6;
-            inet_pton(AF_INET6, a, &s6->sin6_addr);
-            c->alen = sizeof *s6;
-        }
-        if (sb_testbed_enter(c->tb, h) != SB_OK) {
-            rc = sb_fail(err, cap, SB_EIO, "cannot enter host %d", h);
-            break;
-        }
-        c->fd[h] = socket(af, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        int buf = 4 << 20;
-        if (c->fd[h] >= 0 && setsockopt(c->fd[h], SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof buf))
-            setsockopt(c->fd[h], SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
-        socklen_t l = c->alen;
-        if (c->fd[h] < 0 || bind(c->fd[h], (struct sockaddr *)ss, c->alen) != 0 ||
-            getsockname(c->fd[h], (struct sockaddr *)ss, &l) != 0) {
-            rc = sb_fail(err, cap, SB_EIO, "cannot bind a probe socket to %s: %s", a, strerror(errno));
-            break;
-        }
-        c->port[h] = ntohs(af == AF_INET ? ((struct sockaddr_in *)ss)->sin_port
-                                         : ((struct sockaddr_in6 *)ss)->sin6_port);
+    for (int h = 0; h < 2; h++) {
+        sockjob j = {c, h, SB_OK, ""};
+        pthread_t t;
+        if (pthread_create(&t, NULL, open_sock, &j) != 0)
+            return sb_fail(err, cap, SB_EIO, "cannot start a thread");
+        pthread_join(t, NULL);
+        if (j.rc != SB_OK) return sb_fail(err, cap, j.rc, "%s", j.err);
     }
-    if (setns(self, CLONE_NEWNET) != 0 && rc == SB_OK)
-        rc = sb_fail(err, cap, SB_EIO, "cannot return to own network namespace: %s", strerror(errno));
-    close(self);
-    return rc;
+    return SB_OK;
 }
 
 static void send_probe(lc *c, int dir, int phase, uint32_t seq, size_t payload)

@@ -10,6 +10,7 @@ set key top right noenhanced
 set logscale x
 set logscale y
 set xlabel 'requests per session'
+set xtics ('1' 1, '2' 2, '5' 5, '10' 10, '20' 20, '50' 50, '100' 100, '200' 200)
 set ylabel 'bytes per exchange (link bytes / requests)'
 f = datadir.'/amort.dat'
 do for [term in 'svg png'] {

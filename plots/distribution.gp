@@ -9,6 +9,7 @@ set grid ytics lc rgb '#dddddd'
 set style fill solid 0.5 border -1
 set boxwidth 0.6
 set logscale y
+set offsets 0.7, 0.7, 0, 0
 set xtics rotate by 40 right noenhanced font ',9'
 unset key
 cols = nprofiles < 3 ? nprofiles : 3
@@ -26,7 +27,7 @@ do for [term in 'svg png'] {
         f = datadir.'/dist-'.prof.'.dat'
         set title 'profile '.prof noenhanced
         set ylabel 'completion time (ms, log scale)'
-        set xrange [-0.7:*]
+
         plot f using 1:5:4:8:7:xtic(2) with candlesticks whiskerbars lc rgb '#4477aa', \
              '' using 1:6:6:6:6 with candlesticks lt -1 lw 2
     }

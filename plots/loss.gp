@@ -8,7 +8,7 @@ set datafile missing '?'
 set grid lc rgb '#dddddd'
 set key top left noenhanced
 set xlabel 'loss rate per packet, each direction (%)'
-set xrange [-0.5:*]
+set offsets 0.5, 0.5, 0, 0
 set yrange [0:*]
 f = datadir.'/loss.dat'
 do for [term in 'svg png'] {

@@ -115,7 +115,8 @@ static int load_file(party *p, const char *rel, char *err, size_t cap)
     char path[512];
     size_t n = 0;
     char *data = NULL;
-    if (sb_data_path(rel, path, sizeof path) == SB_OK) data = sb_read_file(path, &n);
+    sb_data_path(rel, path, sizeof path); /* not found above the binary: rel, from the cwd */
+    data = sb_read_file(path, &n);
     if (!data) return sb_fail(err, cap, SB_EIO, "edhoc: cannot read %s", rel);
     if (n > sizeof p->buf) {
         free(data);
@@ -185,6 +186,9 @@ struct sb_stack_ctx {
     uint8_t cid_i[SB_EDHOC_MAX_CID], cid_r[SB_EDHOC_MAX_CID];
     size_t cid_i_len, cid_r_len;
     sb_stack_desc osc_d, coap_d;
+    /* the EDHOC exchanges' CoAP timers and seed: the workload's own (--ack-timeout, ...) */
+    unsigned ack_timeout_ms, max_retransmit;
+    uint64_t seed;
 };
 
 struct sb_session {
@@ -195,11 +199,7 @@ struct sb_session {
     sb_session *osc;
     sb_edhoc *e;
     size_t sizes[3];
-    /* server: the last EDHOC request's Message ID and the response sent (RFC 7252 §4.5) */
-    int have_last;
-    uint16_t last_mid;
-    uint8_t last_resp[SB_COAP_MAX_MSG];
-    size_t last_resp_len;
+    int fatal; /* server: message_3 refused */
 };
 
 static void edhoc_enumerate(sb_emit_fn emit, void *arg);
@@ -311,6 +311,20 @@ static int edhoc_ctx_new(sb_stack_ctx **out, const sb_stack_desc *d, const sb_pa
     c->ecc = sb_ecc_get(d->library);
     read_cred_type(p, &x5t, err, cap);
     read_cids(p, c->cid_i, &c->cid_i_len, c->cid_r, &c->cid_r_len, err, cap);
+    sb_workload wl;
+    uint64_t v;
+    sb_workload_defaults(&wl);
+    c->ack_timeout_ms = wl.ack_timeout_ms;
+    c->max_retransmit = wl.max_retransmit;
+    c->seed = 1;
+    const char *t;
+    if ((t = sb_params_get(p, "ack-timeout")) && sb_parse_u64(t, 600000, &v) == SB_OK && v)
+        c->ack_timeout_ms = (unsigned)v;
+    if ((t = sb_params_get(p, "max-retransmit")) && sb_parse_u64(t, 20, &v) == SB_OK)
+        c->max_retransmit = (unsigned)v;
+    if ((t = sb_params_get(p, "seed")) && sb_parse_u64(t, UINT64_MAX, &v) == SB_OK) c->seed = v;
+    /* Not the workload's Message IDs and tokens: a late ACK must not match its requests. */
+    c->seed ^= 0x4544484f43ULL; /* "EDHOC" */
     char oid[32];
     snprintf(oid, sizeof oid, "oscore-%s", d->library);
     if (!c->crypto || !c->ecc) {
@@ -408,10 +422,10 @@ static int client_handshake(sb_session *s, int64_t deadline)
     sb_stack_ctx *c = s->c;
     sb_wl_conn wc;
     sb_workload wl;
-    uint64_t seed = 0;
-    c->crypto->random((uint8_t *)&seed, sizeof seed);
-    sb_workload_defaults(&wl); /* RFC 7252 §4.8 timers, as the workload's own requests */
-    sb_wl_conn_init(&wc, &sb_family_coap_udp, s->plain, &c->coap_d, seed);
+    sb_workload_defaults(&wl);
+    wl.ack_timeout_ms = c->ack_timeout_ms; /* RFC 7252 §4.8, as the workload's requests */
+    wl.max_retransmit = c->max_retransmit;
+    sb_wl_conn_init(&wc, &sb_family_coap_udp, s->plain, &c->coap_d, c->seed);
     uint8_t pl[1 + SB_EDHOC_MAX_MSG], rbuf[SB_COAP_MAX_MSG];
     size_t n;
     sb_coap_msg req, resp;
@@ -500,96 +514,84 @@ static int path_is_edhoc(const sb_coap_msg *m)
     return strcmp(got, WELL_KNOWN) == 0;
 }
 
-/* TODO(lead): switch to a workload helper for "answer this CON request with a piggybacked
- * response, and resend it for duplicates (RFC 7252 §4.5)"; this is the minimal version. */
-static int reply(sb_session *s, const sb_coap_msg *req, uint8_t code, const uint8_t *pl,
-                 size_t n)
+/* An EDHOC error message in a 4.00 response (Appendix A.2). */
+static void error_response(sb_session *s, sb_coap_msg *resp, uint8_t *pbuf, size_t pcap)
 {
-    static const uint8_t none[1];
-    sb_coap_msg r;
-    sb_coap_init(&r, SB_COAP_ACK, code, req->mid, req->token, req->tkl);
-    r.payload = n ? pl : none;
-    r.payload_len = n;
-    int rc = sb_coap_encode(&r, SB_FRAMING_UDP, s->last_resp, sizeof s->last_resp,
-                            &s->last_resp_len);
-    if (rc) return rc;
-    s->have_last = 1;
-    s->last_mid = req->mid;
-    return sb_io_send(s->io, s->last_resp, s->last_resp_len);
+    size_t n = 0;
+    if (!s->e || sb_edhoc_error_msg(s->e, pbuf, pcap, &n) != SB_OK)
+        sb_edhoc_write_error(SB_EDHOC_ERR_UNSPECIFIED, s->e ? sb_edhoc_reason(s->e) : "no session",
+                             NULL, 0, pbuf, pcap, &n);
+    resp->code = SB_COAP_BAD_REQUEST;
+    resp->payload = pbuf;
+    resp->payload_len = n;
 }
 
-static int reply_error(sb_session *s, const sb_coap_msg *req)
+/* The responder's resource, served by the workload's CoAP server loop (sb_wl_serve_with,
+ * which also answers retransmitted requests with the same response, RFC 7252 §4.5). */
+static int edhoc_resource(void *arg, const sb_coap_msg *req, sb_coap_msg *resp, uint8_t *pbuf,
+                          size_t pcap)
 {
-    uint8_t err[200];
-    size_t n;
-    if (sb_edhoc_error_msg(s->e, err, sizeof err, &n) != SB_OK)
-        sb_edhoc_write_error(SB_EDHOC_ERR_UNSPECIFIED, sb_edhoc_reason(s->e), NULL, 0, err,
-                             sizeof err, &n);
-    return reply(s, req, SB_COAP_BAD_REQUEST, err, n);
+    sb_session *s = arg;
+    const uint8_t *p = req->payload;
+    size_t pl = req->payload_len, n;
+    int rc;
+    if (req->code != SB_COAP_POST || !path_is_edhoc(req)) {
+        resp->code = SB_COAP_NOT_FOUND; /* nothing but EDHOC before the handshake completes */
+        return SB_OK;
+    }
+    if (pl > 0 && p[0] == CBOR_TRUE) { /* message_1: a first or a renewed attempt */
+        if ((rc = new_state(s, 0))) return rc;
+        if (sb_edhoc_r_msg1(s->e, p + 1, pl - 1) || sb_edhoc_r_msg2(s->e, pbuf, pcap, &n)) {
+            error_response(s, resp, pbuf, pcap); /* the initiator may retry, e.g. error 2 */
+            return SB_OK;
+        }
+        s->sizes[0] = pl - 1;
+        s->sizes[1] = n;
+        resp->code = SB_COAP_CHANGED;
+        resp->payload = pbuf;
+        resp->payload_len = n;
+        return SB_OK;
+    }
+    /* (C_R, message_3): C_R finds the session (one per connection here, so it must match). */
+    uint8_t cid[SB_EDHOC_MAX_CID];
+    size_t cl = 0, off = 0;
+    if (pl > 0 && sb_edhoc_cid_is_int(p, 1)) {
+        cid[0] = p[0];
+        cl = off = 1;
+    } else if (pl > 0 && (p[0] >> 5) == SB_CBOR_BSTR && (p[0] & 31) <= SB_EDHOC_MAX_CID &&
+               (size_t)(p[0] & 31) + 1 <= pl) {
+        cl = p[0] & 31;
+        memcpy(cid, p + 1, cl);
+        off = cl + 1;
+    }
+    if (!s->e || cl != s->c->cid_r_len || memcmp(cid, s->c->cid_r, cl) != 0) {
+        sb_edhoc_write_error(SB_EDHOC_ERR_UNSPECIFIED, "unknown C_R", NULL, 0, pbuf, pcap, &n);
+        resp->code = SB_COAP_BAD_REQUEST;
+        resp->payload = pbuf;
+        resp->payload_len = n;
+        return SB_OK;
+    }
+    if ((rc = sb_edhoc_r_msg3(s->e, p + off, pl - off))) {
+        error_response(s, resp, pbuf, pcap);
+        s->fatal = sb_io_fail(s->io, rc, "edhoc: message_3: %s", sb_edhoc_reason(s->e));
+        return SB_OK;
+    }
+    s->sizes[2] = pl - off;
+    resp->code = SB_COAP_CHANGED;
+    return SB_OK;
 }
 
 static int server_handshake(sb_session *s, int64_t deadline)
 {
-    sb_stack_ctx *c = s->c;
     sb_wl_conn wc;
-    sb_wl_conn_init(&wc, &sb_family_coap_udp, s->plain, &c->coap_d, 0);
-    uint8_t buf[SB_COAP_MAX_MSG], m2[SB_EDHOC_MAX_MSG];
-    for (;;) {
-        size_t len, n;
-        sb_coap_msg m;
-        int rc = sb_wl_recv_msg(&wc, buf, sizeof buf, &len, &m, deadline);
-        if (rc == SB_EPROTO) continue;
+    sb_wl_conn_init(&wc, &sb_family_coap_udp, s->plain, &s->c->coap_d, 0);
+    while (!(s->e && sb_edhoc_done(s->e))) {
+        int rc = sb_wl_serve_with(&wc, edhoc_resource, s, 1, deadline);
         if (rc) return sb_io_fail(s->io, rc, "edhoc: waiting for the initiator: %s",
                                   sb_strerror(rc));
-        if (m.type != SB_COAP_CON || m.code != SB_COAP_POST || !path_is_edhoc(&m)) continue;
-        if (s->have_last && m.mid == s->last_mid) { /* a retransmission: same answer */
-            if ((rc = sb_io_send(s->io, s->last_resp, s->last_resp_len))) return rc;
-            continue;
-        }
-        const uint8_t *p = m.payload;
-        size_t pl = m.payload_len;
-        if (pl > 0 && p[0] == CBOR_TRUE) { /* message_1, maybe a new attempt */
-            if ((rc = new_state(s, 0))) return rc;
-            if (sb_edhoc_r_msg1(s->e, p + 1, pl - 1) ||
-                sb_edhoc_r_msg2(s->e, m2, sizeof m2, &n)) {
-                if ((rc = reply_error(s, &m))) return rc;
-                continue; /* the initiator may retry with another suite */
-            }
-            s->sizes[0] = pl - 1;
-            s->sizes[1] = n;
-            if ((rc = reply(s, &m, SB_COAP_CHANGED, m2, n))) return rc;
-            continue;
-        }
-        /* C_R, message_3 */
-        sb_cbor_r r;
-        const uint8_t *cid;
-        size_t cl;
-        uint8_t one;
-        sb_cbor_r_init(&r, p, pl);
-        if (pl > 0 && sb_edhoc_cid_is_int(p, 1)) {
-            one = p[0];
-            cid = &one;
-            cl = 1;
-            r.pos = 1;
-        } else if (sb_cbor_get_bstr(&r, &cid, &cl) != SB_OK) {
-            cl = 0;
-        }
-        if (!s->e || cl != c->cid_r_len || memcmp(cid, c->cid_r, cl) != 0) {
-            uint8_t err[64];
-            sb_edhoc_write_error(SB_EDHOC_ERR_UNSPECIFIED, "unknown C_R", NULL, 0, err,
-                                 sizeof err, &n);
-            if ((rc = reply(s, &m, SB_COAP_BAD_REQUEST, err, n))) return rc;
-            continue;
-        }
-        rc = sb_edhoc_r_msg3(s->e, p + r.pos, pl - r.pos);
-        if (rc) {
-            reply_error(s, &m);
-            return sb_io_fail(s->io, rc, "edhoc: message_3: %s", sb_edhoc_reason(s->e));
-        }
-        s->sizes[2] = pl - r.pos;
-        if ((rc = reply(s, &m, SB_COAP_CHANGED, NULL, 0))) return rc;
-        return start_oscore(s, deadline);
+        if (s->fatal) return s->fatal;
     }
+    return start_oscore(s, deadline);
 }
 
 static int edhoc_handshake(sb_session *s, int64_t deadline)

@@ -39,7 +39,10 @@ typedef struct ossl_conn {
     ossl_ctx *c;
     SSL *ssl;
     sb_tls_pipe *pipe;
-    int done; /* handshake complete */
+    int done;     /* handshake complete */
+    int failed;   /* a fatal error happened */
+    int offered;  /* client: offered a kept session */
+    int external; /* server: TLS 1.3 accepted the external PSK (not a ticket) */
 } ossl_conn;
 
 /* OpenSSL's names for the suites of each (version, auth, cipher); a name OpenSSL does not
@@ -134,6 +137,7 @@ static int fail(ossl_conn *k, int ret, char *err, size_t cap)
     int e = SSL_get_error(k->ssl, ret);
     if (e == SSL_ERROR_WANT_READ) return SB_EAGAIN;
     if (e == SSL_ERROR_ZERO_RETURN) return SB_ECLOSED;
+    k->failed = 1;
     /* The first libssl error names the TLS-level cause (a provider's "cipher operation
      * failed" comes before libssl's "decryption failed or bad record mac"). */
     unsigned long ec = 0, e1 = 0, x;
@@ -189,6 +193,8 @@ static unsigned psk_server(SSL *ssl, const char *id, uint8_t *psk, unsigned psk_
 {
     ossl_ctx *c = ctx_of(ssl);
     if (!id || strcmp(id, c->cfg.psk_identity) != 0 || c->cfg.psk_len > psk_cap) return 0;
+    ossl_conn *k = SSL_get_app_data(ssl);
+    if (k) k->external = 1;
     memcpy(psk, c->cfg.psk, c->cfg.psk_len);
     return (unsigned)c->cfg.psk_len;
 }
@@ -348,6 +354,11 @@ static void conn_free(void *p)
 {
     ossl_conn *k = p;
     if (!k) return;
+    /* OpenSSL drops a session from the server's cache when the SSL is freed before it sent
+     * close_notify (ssl_clear_bad_session); the harness's server does not answer the client's
+     * close_notify, and RFC 5246 §7.2.1 lets sessions survive any unfailed close. */
+    if (k->done && !k->failed)
+        SSL_set_shutdown(k->ssl, SSL_get_shutdown(k->ssl) | SSL_SENT_SHUTDOWN);
     if (k->c->cfg.role == SB_ROLE_CLIENT && SSL_is_init_finished(k->ssl)) {
         SSL_SESSION *s = SSL_get1_session(k->ssl);
         if (s && SSL_SESSION_is_resumable(s)) {
@@ -385,7 +396,7 @@ static int conn_new(void **out, void *ctx, sb_tls_pipe *pipe, char *err, size_t 
     if (c->cfg.role == SB_ROLE_CLIENT) {
         SSL_set_connect_state(k->ssl);
         if (c->cfg.auth == SB_TLS_ECDSA) SSL_set1_host(k->ssl, "server");
-        if (c->saved) SSL_set_session(k->ssl, c->saved);
+        if (c->saved) k->offered = SSL_set_session(k->ssl, c->saved) == 1;
     } else {
         SSL_set_accept_state(k->ssl);
     }
@@ -450,7 +461,9 @@ static int timeout(void *p)
 static int resumed(const void *p)
 {
     const ossl_conn *k = p;
-    return SSL_session_reused(k->ssl) == 1;
+    /* a TLS 1.3 handshake on the external PSK is a "hit" for OpenSSL, not a resumption */
+    if (SSL_session_reused(k->ssl) != 1) return 0;
+    return k->c->cfg.role == SB_ROLE_CLIENT ? k->offered : !k->external;
 }
 
 const sb_tlslib sb_tlslib_openssl = {

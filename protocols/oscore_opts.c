@@ -57,6 +57,11 @@ int sb_oscore_split(const sb_coap_msg *m, sb_coap_msg *inner, sb_coap_msg *outer
             if (!rc && o->num == SB_OPT_OBSERVE) rc = sb_coap_add_opt(outer, o->num, v, o->len);
         }
     }
+    /* The receiver rebuilds inner + outer options in one sb_coap_msg (the Observe copy
+     * counts once): refuse here what it could not hold, rather than send it. */
+    if (!rc && (inner->nopts + outer->nopts - (observe ? 1 : 0) > SB_COAP_MAX_OPTS ||
+                inner->arena_used + outer->arena_used > SB_COAP_OPT_ARENA))
+        rc = SB_ESPACE;
     return rc;
 }
 
@@ -110,7 +115,9 @@ static int add_decoded(sb_coap_msg *m, uint16_t num, const uint8_t *s, size_t n,
 {
     uint8_t buf[1100];
     int len = pct_decode(s, n, lower, buf, sizeof buf);
-    return len < 0 ? SB_EINVAL : sb_coap_add_opt(m, num, buf, (size_t)len);
+    /* RFC 7252 Table 4: Uri-Host 1-255, Uri-Path and Uri-Query 0-255 bytes. */
+    if (len < 0 || len > 255 || (num == SB_OPT_URI_HOST && len == 0)) return SB_EINVAL;
+    return sb_coap_add_opt(m, num, buf, (size_t)len);
 }
 
 int sb_oscore_proxy_uri(const uint8_t *uri, size_t len, sb_coap_msg *inner, sb_coap_msg *outer)
@@ -178,7 +185,9 @@ int sb_oscore_proxy_uri(const uint8_t *uri, size_t len, sb_coap_msg *inner, sb_c
         for (size_t s = q + 1; !rc;) {
             size_t t = s;
             while (t < end && uri[t] != '&') t++;
-            rc = add_decoded(inner, SB_OPT_URI_QUERY, uri + s, t - s, 0);
+            /* Empty arguments ("?" or "a&&b") are dropped: libcoap 4.3.1 refuses a
+             * zero-length Uri-Query when parsing, although RFC 7252 Table 4 allows it. */
+            if (t > s) rc = add_decoded(inner, SB_OPT_URI_QUERY, uri + s, t - s, 0);
             if (t >= end) break;
             s = t + 1;
         }

@@ -55,6 +55,8 @@ if [ -z "${SKIP_ASAN:-}" ] && want asan; then
         for t in build/asan/tests/test_*; do
             [ -x "$t" ] && run_one "asan-$(basename "$t")" env ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 "$t"
         done
+        # the whole harness (driver, roles, stacks) under the sanitizers, on the baselines
+        run_one asan-baseline_bytes env SB=build/asan/secbench ASAN_OPTIONS=detect_leaks=0 bash tests/baseline_bytes.sh
     else
         fail=$((fail + 1)); failed+=(asan-build); echo "FAIL  asan-build (see $log_dir/asan-build.log)"
         tail -n 20 "$log_dir/asan-build.log" | sed 's/^/      /'

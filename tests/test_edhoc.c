@@ -12,11 +12,17 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include "../bench/params.h"
 #include "../bench/util.h"
+#include "../bench/workload.h"
 #include "../protocols/cbor.h"
 #include "../protocols/crypto.h"
 #include "../protocols/edhoc.h"
+#include "../protocols/stack.h"
 
 /* Hex with spaces and newlines, as the RFC prints it. */
 static size_t hx(const char *s, uint8_t *out, size_t cap)
@@ -820,6 +826,157 @@ static void test_cid_encoding(void **st)
     assert_false(sb_edhoc_cid_is_int(two, 2));
 }
 
+/* ---- the stack family over a datagram socket pair --------------------------------------- */
+
+typedef struct side {
+    const char *id;
+    const char *opts[4]; /* name, value pairs */
+    sb_role role;
+    int fd, ctl;
+    int rc;
+    uint8_t code;
+    size_t sizes[3];
+    char err[256];
+} side;
+
+/* Contexts are made in the main thread: the registry's lookups probe the TLS libraries,
+ * whose initialisation is not thread-safe. */
+static void side_ctx(side *x, sb_stack_desc *d, sb_stack_ctx **ctx)
+{
+    sb_params *p = sb_params_new();
+    for (int i = 0; i < 4 && x->opts[i]; i += 2) sb_params_set(p, x->opts[i], x->opts[i + 1]);
+    *ctx = NULL;
+    x->rc = sb_registry_find(x->id, d);
+    if (!x->rc) x->rc = d->family->ctx_new(ctx, d, p, x->role, x->err, sizeof x->err);
+    sb_params_free(p);
+}
+
+typedef struct side_run {
+    side *x;
+    sb_stack_desc d;
+    sb_stack_ctx *ctx;
+} side_run;
+
+static void *run_side(void *arg)
+{
+    side_run *r = arg;
+    side *x = r->x;
+    sb_session *s = NULL;
+    sb_io io;
+    int64_t deadline = sb_now_ns() + 20 * SB_NS_PER_S;
+    sb_io_init(&io, x->fd, SB_TRANSPORT_UDP, x->ctl);
+    if (!x->rc) x->rc = r->d.family->open(&s, r->ctx, &io);
+    if (!x->rc) x->rc = r->d.family->handshake(s, deadline);
+    if (!x->rc) {
+        sb_wl_conn wc;
+        sb_workload w;
+        sb_workload_defaults(&w);
+        sb_wl_conn_init(&wc, r->d.family, s, &r->d, 7);
+        if (x->role == SB_ROLE_CLIENT)
+            x->rc = sb_wl_run_client(&wc, &w, &x->code, deadline);
+        else
+            x->rc = sb_wl_serve(&wc, &w, deadline);
+    }
+    if (s) sb_edhoc_session_msg_sizes(s, x->sizes);
+    if (io.err[0]) snprintf(x->err, sizeof x->err, "%s", io.err);
+    if (s) r->d.family->free(s);
+    if (r->ctx) r->d.family->ctx_free(r->ctx);
+    sb_io_release(&io);
+    return NULL;
+}
+
+/* Client and server threads on a socket pair; the server stops when the client is done. */
+static void stack_run(side *cli, side *srv)
+{
+    int sv[2], stop[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv), 0);
+    assert_int_equal(pipe(stop), 0);
+    cli->role = SB_ROLE_CLIENT, cli->fd = sv[0], cli->ctl = -1;
+    srv->role = SB_ROLE_SERVER, srv->fd = sv[1], srv->ctl = stop[0];
+    side_run rc = {.x = cli}, rs = {.x = srv};
+    side_ctx(cli, &rc.d, &rc.ctx);
+    side_ctx(srv, &rs.d, &rs.ctx);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, run_side, &rs), 0);
+    run_side(&rc);
+    assert_int_equal(write(stop[1], "x", 1), 1);
+    pthread_join(t, NULL);
+    close(sv[0]), close(sv[1]), close(stop[0]), close(stop[1]);
+}
+
+static void test_stack(void **st)
+{
+    static const struct {
+        const char *cli, *srv, *cred;
+        size_t sizes[3];
+    } ok[] = {
+        /* draft-ietf-iotops-security-protocol-comparison §3.1, all four rows */
+        {"edhoc-m3-s2", "edhoc-m3-s2", "kid", {37, 45, 19}},
+        {"edhoc-m3-s2-wolfssl", "edhoc-m3-s2-openssl", "x5t", {37, 58, 33}},
+        {"edhoc-m0-s2-openssl", "edhoc-m0-s2-wolfssl", "kid", {37, 102, 77}},
+        {"edhoc-m0-s0-wolfssl", "edhoc-m0-s0-wolfssl", "x5t", {37, 115, 90}},
+        {"edhoc-m3-s0", "edhoc-m3-s0-wolfssl", "kid", {37, 45, 19}},
+        {"edhoc-m1-s0-wolfssl", "edhoc-m1-s0", "kid", {37, 45, 77}},
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        side c = {.id = ok[i].cli, .opts = {"edhoc-cred", ok[i].cred}};
+        side s = {.id = ok[i].srv, .opts = {"edhoc-cred", ok[i].cred}};
+        stack_run(&c, &s);
+        if (c.rc) fail_msg("%s/%s: %s", ok[i].cli, ok[i].srv, c.err);
+        assert_int_equal(c.code, SB_COAP_CONTENT);
+        assert_int_equal(s.rc, SB_ESTOP);
+        for (int k = 0; k < 3; k++) {
+            assert_int_equal(c.sizes[k], ok[i].sizes[k]);
+            assert_int_equal(s.sizes[k], ok[i].sizes[k]);
+        }
+    }
+    /* Longer connection identifiers travel as byte strings: 2-byte C_I costs 2 bytes in
+     * message_1 (h'0102' = 42 01 02), the non-int 1-byte C_R 1 byte in message_2 (41 18). */
+    side c = {.id = "edhoc-m3-s2", .opts = {"edhoc-cid-i", "0102", "edhoc-cid-r", "18"}};
+    side s = {.id = "edhoc-m3-s2", .opts = {"edhoc-cid-i", "0102", "edhoc-cid-r", "18"}};
+    stack_run(&c, &s);
+    assert_int_equal(c.rc, SB_OK);
+    assert_int_equal(c.sizes[0], 39);
+    assert_int_equal(c.sizes[1], 46);
+    assert_int_equal(c.sizes[2], 19);
+    /* Mismatched methods: the responder's EDHOC error reaches the client's reason. */
+    side c2 = {.id = "edhoc-m0-s2"}, s2 = {.id = "edhoc-m3-s2"};
+    stack_run(&c2, &s2);
+    assert_int_not_equal(c2.rc, SB_OK);
+    assert_non_null(strstr(c2.err, "method 0 not supported"));
+    /* Mismatched suites: error 2, no suite in common. */
+    side c3 = {.id = "edhoc-m3-s0"}, s3 = {.id = "edhoc-m3-s2"};
+    stack_run(&c3, &s3);
+    assert_int_not_equal(c3.rc, SB_OK);
+    assert_non_null(strstr(c3.err, "wrong selected cipher suite"));
+}
+
+static void test_stack_options(void **st)
+{
+    sb_stack_desc d;
+    char err[256];
+    sb_params *p = sb_params_new();
+    assert_int_equal(sb_registry_find("edhoc-m3-s0", &d), SB_OK);
+    sb_params_set(p, "edhoc-cred", "x5t");
+    assert_int_equal(d.family->check(&d, p, err, sizeof err), SB_EUNSUP);
+    sb_params_set(p, "edhoc-cred", "cwt");
+    assert_int_equal(d.family->check(&d, p, err, sizeof err), SB_EINVAL);
+    sb_params_set(p, "edhoc-cred", "kid");
+    sb_params_set(p, "edhoc-cid-i", "27");
+    assert_int_equal(d.family->check(&d, p, err, sizeof err), SB_EINVAL); /* = C_R */
+    sb_params_set(p, "edhoc-cid-i", "0102030405060708");
+    assert_int_equal(d.family->check(&d, p, err, sizeof err), SB_EINVAL); /* > 7 bytes */
+    sb_params_set(p, "edhoc-cid-i", "zz");
+    assert_int_equal(d.family->check(&d, p, err, sizeof err), SB_EINVAL);
+    sb_params_set(p, "edhoc-cid-i", "00");
+    assert_int_equal(d.family->check(&d, p, err, sizeof err), SB_OK);
+    sb_params_free(p);
+    assert_int_equal(sb_registry_find("edhoc-m2-s2-wolfssl", &d), SB_OK);
+    assert_true(d.available);
+    assert_string_equal(d.auth, "m2");
+    assert_string_equal(d.cipher, "s2");
+}
+
 #define BOTH(t) cmocka_unit_test(t)
 
 int main(void)
@@ -829,6 +986,7 @@ int main(void)
         BOTH(test_trace2_wolfssl),     BOTH(test_random_handshakes), BOTH(test_sizes_method3_kid),
         BOTH(test_truncated_messages), BOTH(test_altered_messages), BOTH(test_unknown_credential),
         BOTH(test_unsupported_suite),  BOTH(test_invalid_traces),   BOTH(test_cid_encoding),
+        BOTH(test_stack),              BOTH(test_stack_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
