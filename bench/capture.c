@@ -334,6 +334,23 @@ static int enter_ns(const ns_target *t, char *err, size_t cap)
     return SB_OK;
 }
 
+typedef struct opener {
+    const ns_target *t;
+    sb_capture *c;
+    const char *ifname, *filter, *pcap_path;
+    int rc;
+    char err[256];
+} opener;
+
+static void *open_in_ns(void *arg)
+{
+    opener *o = arg;
+    o->rc = enter_ns(o->t, o->err, sizeof o->err);
+    if (o->rc == SB_OK)
+        o->rc = open_handle(o->c, o->ifname, o->filter, o->pcap_path, o->err, sizeof o->err);
+    return NULL;
+}
+
 static int start(sb_capture **out, const ns_target *t, const char *ifname,
                  const char *client_addr, const char *filter, const char *pcap_path, char *err,
                  size_t cap)
@@ -347,30 +364,22 @@ static int start(sb_capture **out, const ns_target *t, const char *ifname,
         return sb_fail(err, cap, SB_EINVAL, "capture: bad client address \"%s\"",
                        client_addr ? client_addr : "(null)");
     }
-    int moving = t->tb || t->path, home = -1, r;
-    if (moving) {
-        /* thread-self: setns() moves only this thread, which need not be the main one. */
-        home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-        if (home < 0) {
-            free(c);
-            return sb_fail(err, cap, SB_EIO, "capture: /proc/thread-self/ns/net: %s",
-                           strerror(errno));
+    int r;
+    if (t->tb || t->path) {
+        /* Open the handle from a short-lived thread that enters the namespace and ends there:
+         * the caller never moves, so no way back is needed (a user namespace could not go back
+         * to the root one), and nothing else can end up in the wrong namespace. */
+        opener op = {.t = t, .c = c, .ifname = ifname, .filter = filter, .pcap_path = pcap_path};
+        pthread_t th;
+        int e = pthread_create(&th, NULL, open_in_ns, &op);
+        if (e) r = sb_fail(err, cap, SB_EIO, "capture: pthread_create: %s", strerror(e));
+        else {
+            pthread_join(th, NULL);
+            r = op.rc;
+            if (r) snprintf(err, cap, "%s", op.err);
         }
-        r = enter_ns(t, err, cap);
-        if (r != SB_OK) {
-            close(home);
-            free(c);
-            return r;
-        }
-    }
-    r = open_handle(c, ifname, filter, pcap_path, err, cap);
-    if (moving) {
-        int back = setns(home, CLONE_NEWNET);
-        close(home);
-        /* A thread stuck in the wrong namespace would send the harness's traffic into it. */
-        if (back < 0 && r == SB_OK)
-            r = sb_fail(err, cap, SB_EIO, "capture: cannot return to the original namespace: %s",
-                        strerror(errno));
+    } else {
+        r = open_handle(c, ifname, filter, pcap_path, err, cap);
     }
     if (r == SB_OK) {
         __atomic_store_n(&c->last_ns, sb_now_ns(), __ATOMIC_RELAXED);

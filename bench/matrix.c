@@ -647,14 +647,12 @@ static pid_t spawn(char *const argv[], const sigset_t *mask, int *out_fd, int *e
     return pid;
 }
 
-static const char *exe_path(char *buf, size_t cap)
+/* The program for `list` and `run`: /proc/self/exe, i.e. this very binary even if the
+ * build replaces build/secbench during a long run (every cell then uses the same code). */
+static const char *exe_path(void)
 {
     const char *e = getenv("SECBENCH_EXE");
-    if (e && *e) return e;
-    ssize_t n = readlink("/proc/self/exe", buf, cap - 1);
-    if (n <= 0) return "/proc/self/exe";
-    buf[n] = '\0';
-    return buf;
+    return e && *e ? e : "/proc/self/exe";
 }
 
 /* `secbench list`: available ids, one per line (first word). */
@@ -1251,7 +1249,7 @@ static void print_budget(const plan *pl, int jobs, int forced, int verbose)
 static void usage(FILE *f)
 {
     fprintf(f, "usage: secbench matrix [FILE] [--jobs N] [--out DIR] [--repeat R] [--resume DIR]\n"
-               "                       [--dry-run] [--verbose]\n"
+               "                       [--dry-run] [--verbose] | --select SEL\n"
                "  FILE        matrix file (default bench/default.matrix; format documented there)\n"
                "  --jobs N    parallel cells on emulated links (default 2 x cores); ideal-link\n"
                "              cells always run alone\n"
@@ -1259,6 +1257,7 @@ static void usage(FILE *f)
                "  --repeat R  repetitions of every line, overriding repeat=\n"
                "  --resume DIR  continue an interrupted run in DIR (its matrix.txt unless FILE)\n"
                "  --dry-run   expand and print the time budget; run nothing (-v: every cell)\n"
+               "  --select SEL  print the stack ids a selector picks (see default.matrix)\n"
                "Writes DIR/results.json (JSON Lines: one row per line), DIR/results.csv,\n"
                "DIR/plan.tsv (cells: seed, group, ...), DIR/matrix.txt, DIR/stderr.log;\n"
                "prints DIR on stdout.\n");
@@ -1266,13 +1265,13 @@ static void usage(FILE *f)
 
 int sb_matrix_main(int argc, char **argv)
 {
-    const char *file = NULL, *out = NULL, *resume = NULL;
+    const char *file = NULL, *out = NULL, *resume = NULL, *select = NULL;
     int jobs = 0, repeat = 0, dry = 0, verbose = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         int need = !strcmp(a, "--jobs") || !strcmp(a, "--out") || !strcmp(a, "--repeat") ||
-                   !strcmp(a, "--resume");
+                   !strcmp(a, "--resume") || !strcmp(a, "--select");
         if (need && !v) {
             fprintf(stderr, "matrix: %s needs a value\n", a);
             return 2;
@@ -1288,6 +1287,7 @@ int sb_matrix_main(int argc, char **argv)
                 return 2;
             }
         } else if (!strcmp(a, "--out")) out = v;
+        else if (!strcmp(a, "--select")) select = v;
         else if (!strcmp(a, "--resume")) resume = v;
         else if (!strcmp(a, "--dry-run") || !strcmp(a, "-n")) dry = 1;
         else if (!strcmp(a, "--verbose") || !strcmp(a, "-v")) verbose = 1;
@@ -1309,8 +1309,8 @@ int sb_matrix_main(int argc, char **argv)
     runner r = {.sfd = -1, .tty = isatty(2)};
     plan pl = {.timeout_s = DEFAULT_TIMEOUT_S, .margin_s = 15, .seed = 1, .force_repeat = repeat};
     r.pl = &pl;
-    char exebuf[4096], path[4096], *liststore = NULL;
-    r.exe = exe_path(exebuf, sizeof exebuf);
+    char path[4096], *liststore = NULL;
+    r.exe = exe_path();
     sigset_t block;
     sigemptyset(&block);
     sigaddset(&block, SIGINT);
@@ -1329,6 +1329,18 @@ int sb_matrix_main(int argc, char **argv)
         file = path;
     }
     rc = load_stacks(&pl, r.exe, &r.oldmask, &liststore);
+    if (rc == SB_OK && select) { /* print what a selector picks, for scripts */
+        const char **ids = calloc(pl.navail + 1, sizeof *ids);
+        char err[300];
+        size_t n = ids ? sb_matrix_select(select, pl.avail, pl.navail, ids, pl.navail, err,
+                                          sizeof err)
+                       : 0;
+        if (ids && err[0]) fprintf(stderr, "matrix: %s\n", err);
+        for (size_t i = 0; i < n; i++) printf("%s\n", ids[i]);
+        free(ids);
+        exit_code = n ? 0 : 1;
+        goto done;
+    }
     if (rc == SB_OK) rc = parse_file(&pl, file, 0);
     if (rc != SB_OK) {
         fprintf(stderr, "matrix: %s\n", pl.err);

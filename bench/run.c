@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -38,6 +39,18 @@ typedef struct run {
     int have_crep, have_srep;
     char err[512];
     char cg_out[2][128]; /* callgrind output files (client, server) */
+    /* --via proxy */
+    int via_proxy, tamper;
+    unsigned clients;
+    sb_profile backhaul;
+    sb_stack_desc hop;
+    char dump_path[256];
+    int dump_fd; /* memfd behind dump_path when the user asked for no dump file, else -1 */
+    sb_emu *emu2;
+    sb_capture *cap2;
+    sb_report prep[2]; /* the proxy's device side and upstream side */
+    int have_prep;
+    char pextra[2048]; /* the proxy's report text, for its proxy_* lines */
 } run;
 
 static int get_double(const sb_params *p, const char *name, double min, double max, double *out,
@@ -47,6 +60,49 @@ static int get_double(const sb_params *p, const char *name, double min, double m
     *out = -1;
     if (v && sb_parse_double(v, min, max, out))
         return sb_fail(err, cap, SB_EINVAL, "--%s: '%s' is not a number in %g..%g", name, v, min, max);
+    return SB_OK;
+}
+
+/* --via proxy: the gateway topology's options (usage errors too). */
+static int setup_via(run *r, char *err, size_t cap)
+{
+    const char *via = sb_params_get(r->p, "via");
+    static const char *const only[] = {"backhaul", "proxy-dump", "proxy-tamper", "clients"};
+    if (via && strcmp(via, "direct") && strcmp(via, "proxy"))
+        return sb_fail(err, cap, SB_EINVAL, "--via: '%s' is not direct or proxy", via);
+    r->via_proxy = via && !strcmp(via, "proxy");
+    for (size_t i = 0; !r->via_proxy && i < sizeof only / sizeof only[0]; i++)
+        if (sb_params_get(r->p, only[i]))
+            return sb_fail(err, cap, SB_EINVAL, "--%s needs --via proxy", only[i]);
+    if (!r->via_proxy) return SB_OK;
+    if (r->valgrind)
+        return sb_fail(err, cap, SB_EUNSUP, "--valgrind is not supported with --via proxy");
+    const char *hid = r->cfg.desc.hop_stack[0] ? r->cfg.desc.hop_stack : r->cfg.desc.id;
+    if (sb_registry_find(hid, &r->hop) || !r->hop.available)
+        return sb_fail(err, cap, SB_EUNSUP, "%s: its hop stack '%s' is not available", r->cfg.desc.id, hid);
+    const char *bh = sb_params_get(r->p, "backhaul");
+    int rc = sb_profile_load(bh ? bh : "ideal", &r->backhaul, err, cap);
+    if (rc) return rc;
+    uint64_t n = 1;
+    const char *cl = sb_params_get(r->p, "clients");
+    if (cl && (sb_parse_u64(cl, 10000, &n) || n == 0))
+        return sb_fail(err, cap, SB_EINVAL, "--clients: '%s' is not a whole number in 1..10000", cl);
+    r->clients = (unsigned)n;
+    if (r->clients > 1 && r->cfg.scenario != SB_SCEN_COLD)
+        return sb_fail(err, cap, SB_EUNSUP, "--clients > 1 runs the cold scenario only");
+    r->tamper = sb_params_flag(r->p, "proxy-tamper");
+    const char *d = sb_params_get(r->p, "proxy-dump");
+    if (d && !*d) return sb_fail(err, cap, SB_EINVAL, "--proxy-dump needs a file name");
+    r->dump_fd = -1;
+    if (d) {
+        snprintf(r->dump_path, sizeof r->dump_path, "%s", d);
+        return SB_OK;
+    }
+    /* No file asked for: an anonymous memory file the proxy inherits, so nothing can be left
+     * behind; the same /proc/self/fd path names it in both processes. */
+    r->dump_fd = memfd_create("secbench-proxy-dump", 0) /* inherited: testbed closes it elsewhere */;
+    if (r->dump_fd < 0) return sb_fail(err, cap, SB_EIO, "memfd_create: %s", strerror(errno));
+    snprintf(r->dump_path, sizeof r->dump_path, "/proc/self/fd/%d", r->dump_fd);
     return SB_OK;
 }
 
@@ -81,7 +137,7 @@ static int setup(run *r, char *err, size_t cap)
     const char *fmt = sb_params_get(r->p, "format");
     if (fmt && strcmp(fmt, "json") && strcmp(fmt, "csv") && strcmp(fmt, "human"))
         return sb_fail(err, cap, SB_EINVAL, "--format: '%s' is not json, csv or human", fmt);
-    return SB_OK;
+    return setup_via(r, err, cap);
 }
 
 /* A per-run ID Context for OSCORE-based stacks: both ends derive fresh keys, so no nonce is
@@ -113,9 +169,22 @@ static void self_exe(char *out, size_t cap)
     snprintf(out, cap, "/proc/%d/exe", (int)getpid());
 }
 
+static pid_t spawn_verb(run *r, int host, int verb, const char *vname, const sb_stack_desc *d,
+                        const char *hostport, int report_w, int ctl_r, unsigned sessions,
+                        char *const *extra);
+
 /* Start `secbench client|server` in a testbed host, reporting on report_w. */
 static pid_t spawn_role(run *r, int host, int verb, const sb_stack_desc *d, const char *hostport,
                         int report_w, int ctl_r)
+{
+    return spawn_verb(r, host, verb, NULL, d, hostport, report_w, ctl_r,
+                      r->cfg.scenario == SB_SCEN_RESUMED ? 2 : 1, NULL);
+}
+
+/* The same with another verb name (`proxy`), a session count and extra arguments. */
+static pid_t spawn_verb(run *r, int host, int verb, const char *vname, const sb_stack_desc *d,
+                        const char *hostport, int report_w, int ctl_r, unsigned sessions,
+                        char *const *extra)
 {
     char exe[4096], pool[8192], a_stack[96], a_addr[96], a_rep[32], a_ctl[32], a_sess[32];
     self_exe(exe, sizeof exe);
@@ -136,7 +205,7 @@ static pid_t spawn_role(run *r, int host, int verb, const sb_stack_desc *d, cons
         argv[argc++] = outarg[verb == SB_VERB_SERVER];
     }
     argv[argc++] = exe;
-    argv[argc++] = verb == SB_VERB_SERVER ? "server" : "client";
+    argv[argc++] = vname ? (char *)vname : verb == SB_VERB_SERVER ? "server" : "client";
     snprintf(a_stack, sizeof a_stack, "--stack=%s", d->id);
     snprintf(a_addr, sizeof a_addr, "--%s=%s", verb == SB_VERB_SERVER ? "listen" : "connect", hostport);
     snprintf(a_rep, sizeof a_rep, "--report-fd=%d", report_w);
@@ -145,12 +214,13 @@ static pid_t spawn_role(run *r, int host, int verb, const sb_stack_desc *d, cons
     argv[argc++] = a_rep;
     if (verb == SB_VERB_SERVER) {
         snprintf(a_ctl, sizeof a_ctl, "--ctl-fd=%d", ctl_r);
-        snprintf(a_sess, sizeof a_sess, "--sessions=%d", r->cfg.scenario == SB_SCEN_RESUMED ? 2 : 1);
+        snprintf(a_sess, sizeof a_sess, "--sessions=%u", sessions);
         argv[argc++] = a_ctl;
         argv[argc++] = a_sess;
     }
+    for (size_t i = 0; extra && extra[i] && argc < 100; i++) argv[argc++] = extra[i];
     if (sb_cli_role_args(r->p, argv, &argc, 120, pool, sizeof pool)) return SB_ESPACE;
-    int keep[] = {report_w, ctl_r, -1};
+    int keep[] = {report_w, ctl_r, vname ? r->dump_fd : -1, -1};
     return sb_testbed_spawn(r->tb, host, argv, keep);
 }
 
@@ -253,11 +323,126 @@ static int measure(run *r, const char *pcap)
     }
     double owd = fmax(r->prof.up.delay_ms + r->prof.up.jitter_ms, r->prof.down.delay_ms + r->prof.down.jitter_ms);
     int drain = (int)fmin(3000, 2 * owd + 60);
-    sb_capture_stop(r->cap, drain);
+    if (sb_capture_stop(r->cap, drain) != SB_OK) /* lost frames: the byte counts are wrong */
+        return sb_fail(r->err, sizeof r->err, SB_EIO, "capture incomplete: %s",
+                       sb_capture_error(r->cap));
     if (r->valgrind) {
         if (r->have_crep) r->crep.instructions = callgrind_total(r->cg_out[0]);
         if (r->have_srep) r->srep.instructions = callgrind_total(r->cg_out[1]);
     }
+    if (!r->have_crep)
+        return sb_fail(r->err, sizeof r->err, SB_ETIMEOUT,
+                       "client did not finish within the timeout (%llds)",
+                       (long long)(r->cfg.timeout_ns / SB_NS_PER_S));
+    return SB_OK;
+}
+
+/* The gateway topology: client (host 0) -- device hop (link 0) -- proxy (host 1) -- backhaul
+ * (link 1) -- server (host 2). The client addresses the proxy and names the server in
+ * Proxy-Scheme + Uri-Host + Uri-Port; the proxy may forward to that server only. */
+static int measure_proxy(run *r, const char *pcap)
+{
+    sb_testbed_cfg tc = {.hosts = 3, .ipv4 = r->ipv4};
+    int rc = sb_testbed_create(&r->tb, &tc, r->err, sizeof r->err);
+    if (rc) return rc;
+    uint64_t seed = r->cfg.seed;
+    if ((rc = sb_emu_start(&r->emu, r->emu_kind, r->tb, 0, &r->prof, seed, r->err, sizeof r->err)) ||
+        (rc = sb_emu_start(&r->emu2, r->emu_kind, r->tb, 1, &r->backhaul, seed + 1, r->err,
+                           sizeof r->err)))
+        return rc;
+    const char *caddr = sb_testbed_addr(r->tb, 0, 0), *pdown = sb_testbed_addr(r->tb, 0, 1);
+    const char *pup = sb_testbed_addr(r->tb, 1, 1), *saddr = sb_testbed_addr(r->tb, 1, 2);
+    if ((rc = sb_capture_start(&r->cap, r->tb, 0, sb_testbed_ifname(r->tb, 0, 0), caddr, NULL,
+                               pcap, r->err, sizeof r->err)) ||
+        (rc = sb_capture_start(&r->cap2, r->tb, 1, sb_testbed_ifname(r->tb, 1, 1), pup, NULL,
+                               NULL, r->err, sizeof r->err)))
+        return rc;
+    const char *fmt = r->ipv4 ? "%s:%u" : "[%s]:%u";
+    char shp[96], php[96], a_up[128], a_dump[300], a_hold[32], a_fleet[32], a_scheme[48],
+        a_host[96], a_port[32];
+    snprintf(shp, sizeof shp, fmt, saddr, r->cfg.port);
+    snprintf(php, sizeof php, fmt, pdown, r->cfg.port);
+    snprintf(a_up, sizeof a_up, "--upstream=%s", shp);
+    snprintf(a_dump, sizeof a_dump, "--proxy-dump=%s", r->dump_path);
+    snprintf(a_hold, sizeof a_hold, "--hold=%u", r->clients);
+    snprintf(a_fleet, sizeof a_fleet, "--fleet=%u", r->clients);
+    /* the scheme the device uses towards the proxy (RFC 7252 §6, RFC 8323 §8) */
+    int secure = strstr(r->hop.protocol, "tls") != NULL;
+    snprintf(a_scheme, sizeof a_scheme, "--proxy-scheme=%s%s", secure ? "coaps" : "coap",
+             r->cdesc.transport == SB_TRANSPORT_TCP ? "+tcp" : "");
+    snprintf(a_host, sizeof a_host, "--uri-host=%s", saddr);
+    snprintf(a_port, sizeof a_port, "--uri-port=%u", r->cfg.port);
+    int srep[2], prep[2], crep[2], sctl[2], pctl[2];
+    if (pipe2(srep, O_CLOEXEC) || pipe2(prep, O_CLOEXEC) || pipe2(crep, O_CLOEXEC) ||
+        pipe2(sctl, O_CLOEXEC) || pipe2(pctl, O_CLOEXEC))
+        return sb_fail(r->err, sizeof r->err, SB_EIO, "pipe: %s", strerror(errno));
+    fcntl(srep[1], F_SETFD, 0);
+    fcntl(prep[1], F_SETFD, 0);
+    fcntl(crep[1], F_SETFD, 0);
+    fcntl(sctl[0], F_SETFD, 0);
+    fcntl(pctl[0], F_SETFD, 0);
+    int64_t deadline = sb_now_ns() + r->cfg.timeout_ns + 5 * SB_NS_PER_S;
+    static char sbuf[1 << 20], pbuf[1 << 20], cbuf[1 << 20];
+    pid_t spid = spawn_role(r, 2, SB_VERB_SERVER, &r->sdesc, shp, srep[1], sctl[0]);
+    close(srep[1]);
+    close(sctl[0]);
+    size_t sn = spid > 0 ? read_until_eof(srep[0], sbuf, sizeof sbuf, deadline, "ready\n") : 0;
+    char *pextra[] = {a_up, r->tamper ? "--proxy-tamper" : a_dump, r->tamper ? a_dump : NULL,
+                      NULL, NULL};
+    if (r->clients > 1) pextra[r->tamper ? 3 : 2] = a_hold;
+    unsigned psess = r->clients > 1 ? r->clients : r->cfg.scenario == SB_SCEN_RESUMED ? 2 : 1;
+    pid_t ppid = -1;
+    size_t pn = 0;
+    if (strstr(sbuf, "ready\n")) {
+        ppid = spawn_verb(r, 1, SB_VERB_SERVER, "proxy", &r->cfg.desc, php, prep[1], pctl[0],
+                          psess, pextra);
+        pn = ppid > 0 ? read_until_eof(prep[0], pbuf, sizeof pbuf, deadline, "ready\n") : 0;
+    }
+    close(prep[1]);
+    close(pctl[0]);
+    if (!strstr(sbuf, "ready\n") || !strstr(pbuf, "ready\n")) {
+        close(crep[1]);
+        int srv = !strstr(sbuf, "ready\n");
+        sb_report tmp;
+        int have = parse_report(srv ? sbuf : pbuf, &tmp) == SB_OK;
+        return sb_fail(r->err, sizeof r->err, SB_EIO, "%s did not start: %s", srv ? "server" : "proxy",
+                       have && tmp.error[0] ? tmp.error : "no report");
+    }
+    char *cextra[] = {a_scheme, a_host, a_port, r->clients > 1 ? a_fleet : NULL, NULL};
+    pid_t cpid = spawn_verb(r, 0, SB_VERB_CLIENT, r->clients > 1 ? "proxy" : NULL, &r->cdesc, php,
+                            crep[1], -1, 0, cextra);
+    close(crep[1]);
+    read_until_eof(crep[0], cbuf, sizeof cbuf, deadline, "\nend\n");
+    r->have_crep = parse_report(cbuf, &r->crep) == SB_OK;
+    close(crep[0]);
+    if (cpid > 0) {
+        if (!r->have_crep) kill(cpid, SIGKILL);
+        sb_testbed_wait(r->tb, cpid);
+    }
+    /* The proxy first (its upstream session closes with its last device session), then the
+     * server: each ends when its stop pipe closes. */
+    close(pctl[1]);
+    read_until_eof(prep[0], pbuf + pn, sizeof pbuf - pn, sb_now_ns() + 5 * SB_NS_PER_S, NULL);
+    close(prep[0]);
+    char *second = strstr(pbuf, "\nend\n");
+    r->have_prep = second && parse_report(pbuf, &r->prep[0]) == SB_OK &&
+                   parse_report(second + 5, &r->prep[1]) == SB_OK;
+    snprintf(r->pextra, sizeof r->pextra, "%.*s", second ? (int)(second - pbuf) : 0, pbuf);
+    if (ppid > 0) {
+        kill(ppid, SIGTERM);
+        sb_testbed_wait(r->tb, ppid);
+    }
+    close(sctl[1]);
+    read_until_eof(srep[0], sbuf + sn, sizeof sbuf - sn, sb_now_ns() + 5 * SB_NS_PER_S, "\nend\n");
+    r->have_srep = parse_report(sbuf, &r->srep) == SB_OK;
+    close(srep[0]);
+    if (spid > 0) {
+        kill(spid, SIGTERM);
+        sb_testbed_wait(r->tb, spid);
+    }
+    double owd = fmax(r->prof.up.delay_ms + r->prof.up.jitter_ms, r->prof.down.delay_ms + r->prof.down.jitter_ms);
+    sb_capture_stop(r->cap, (int)fmin(3000, 2 * owd + 60));
+    sb_capture_stop(r->cap2, 60);
     if (!r->have_crep)
         return sb_fail(r->err, sizeof r->err, SB_ETIMEOUT,
                        "client did not finish within the timeout (%llds)",
@@ -276,12 +461,14 @@ static void set_ms(sb_row *row, const char *k, int64_t ns)
     sb_row_set_double(row, k, ns == SB_NA ? NAN : (double)ns / 1e6, 3);
 }
 
-static void fill_traffic(run *r, sb_row *row)
+/* peer: the report of the client's peer on the captured link (the server, or the proxy's
+ * device side with --via proxy), NULL when missing. */
+static void fill_traffic(run *r, sb_row *row, const sb_report *peer)
 {
     const sb_pkt *pk;
     size_t n = sb_capture_packets(r->cap, &pk);
     sb_endpoint_marks cm = {r->crep.marks, r->crep.nmarks, r->crep.local_port};
-    sb_endpoint_marks sm = {r->srep.marks, r->have_srep ? r->srep.nmarks : 0, r->crep.local_port};
+    sb_endpoint_marks sm = {peer ? peer->marks : NULL, peer ? peer->nmarks : 0, r->crep.local_port};
     sb_traffic t;
     if (sb_traffic_analyze(pk, n, &cm, &sm, &t)) return;
     sb_row_set_int(row, "c2s_bytes", (int64_t)t.bytes[0]);
@@ -420,10 +607,105 @@ static void fill_row(run *r, sb_row *row, int rc)
     }
     if (r->valgrind)
         sb_row_set_str(row, "cycles_source", "valgrind-callgrind (instructions, deterministic; cycles n/a)");
-    if (r->cap) fill_traffic(r, row);
+    if (r->cap) fill_traffic(r, row, r->via_proxy ? (r->have_prep ? &r->prep[0] : NULL)
+                                                   : r->have_srep ? &r->srep : NULL);
     sb_energy_cfg ec;
     if (sb_energy_cfg_parse(r->p, &ec, buf, sizeof buf) == SB_OK)
         sb_energy_fill_row(row, &r->prof, &ec);
+}
+
+/* One "key value" line of the proxy's report text (its proxy_* lines); -1 when absent. */
+static long long pextra(const run *r, const char *key)
+{
+    char pat[64];
+    snprintf(pat, sizeof pat, "%s ", key);
+    for (const char *p = r->pextra; (p = strstr(p, pat)); p += strlen(pat))
+        if (p == r->pextra || p[-1] == '\n') return strtoll(p + strlen(pat), NULL, 10);
+    return -1;
+}
+
+/* Did the proxy see the request's payload (or, for a GET, its Uri-Path) in clear? Searched in
+ * the `hex:` lines of its dump, byte-aligned. -1 when there is nothing to search. */
+static int dump_has_plaintext(const run *r)
+{
+    char want[2 * 1024 + 1] = "";
+    const sb_workload *w = &r->cfg.wl;
+    if (w->post && w->payload_text && *w->payload_text) {
+        sb_hex_encode((const uint8_t *)w->payload_text, strlen(w->payload_text), want);
+    } else if (w->post && w->request_payload) {
+        uint8_t pat[1024];
+        size_t n = w->request_payload < sizeof pat ? w->request_payload : sizeof pat;
+        for (size_t i = 0; i < n; i++) pat[i] = (uint8_t)('a' + i % 26); /* workload.c's */
+        sb_hex_encode(pat, n, want);
+    } else {
+        const char *seg = strrchr(w->path, '/'); /* the resource's last path segment */
+        seg = seg ? seg + 1 : w->path;
+        if (!*seg) return -1;
+        sb_hex_encode((const uint8_t *)seg, strlen(seg), want);
+    }
+    size_t len;
+    char *txt = sb_read_file(r->dump_path, &len);
+    if (!txt) return -1;
+    int found = 0;
+    for (char *line = txt; line && *line && !found;) {
+        char *nl = strchr(line, '\n');
+        if (nl) *nl = '\0';
+        if (!strncmp(line, "hex: ", 5))
+            for (char *p = line + 5; (p = strstr(p, want)); p++)
+                if ((p - line - 5) % 2 == 0) {
+                    found = 1;
+                    break;
+                }
+        line = nl ? nl + 1 : NULL;
+    }
+    free(txt);
+    return found;
+}
+
+/* --via proxy: the gateway's keys, and what `ok` means through it: a final response reached
+ * the client, whatever its code (an OSCORE client that got the server's 4.01 to a tampered
+ * request did get a final response; its stack reports that as a rejection). */
+static void fill_proxy(run *r, sb_row *row)
+{
+    sb_row_set_str(row, "via", "proxy");
+    if (!r->have_prep) return;
+    const sb_report *pd = &r->prep[0], *pu = &r->prep[1];
+    long long held = pextra(r, "proxy_held");
+    int64_t n = held > 0 ? held : 1; /* CPU per device: the proxy's total over the devices */
+    sb_row_set_int(row, "proxy_cpu_ns", pd->cpu_ns == SB_NA ? SB_NA : pd->cpu_ns / n);
+    sb_row_set_int(row, "proxy_cycles", pd->cycles == SB_NA ? SB_NA : pd->cycles / n);
+    sb_row_set_int(row, "proxy_instructions", pd->instructions == SB_NA ? SB_NA : pd->instructions / n);
+    sb_row_set_int(row, "proxy_heap_peak", pd->heap_peak);
+    sb_row_set_int(row, "proxy_heap_session", pd->heap_session);
+    if (r->cap2 && pu->local_port) {
+        const sb_pkt *pk;
+        size_t np = sb_capture_packets(r->cap2, &pk);
+        sb_endpoint_marks cm = {pu->marks, pu->nmarks, pu->local_port};
+        sb_endpoint_marks sm = {r->srep.marks, r->have_srep ? r->srep.nmarks : 0, pu->local_port};
+        sb_traffic t;
+        if (sb_traffic_analyze(pk, np, &cm, &sm, &t) == SB_OK)
+            sb_row_set_int(row, "hop2_bytes", (int64_t)(t.bytes[0] + t.bytes[1]));
+    }
+    int saw = dump_has_plaintext(r);
+    if (saw >= 0) sb_row_set_bool(row, "proxy_saw_plaintext", saw);
+    if (!r->have_crep) return;
+    int down = pd->final_code; /* what the proxy last sent the device */
+    int rejected = !r->crep.ok && down >= SB_COAP_CODE(2, 0) &&
+                   (strstr(r->crep.error, "rejected") || strstr(r->crep.error, "does not verify"));
+    if (rejected) {
+        char code[16];
+        snprintf(code, sizeof code, "%d.%02d", down >> 5, down & 31);
+        sb_row_set_str(row, "final_code", code);
+        sb_row_set_bool(row, "ok", 1);
+        sb_row_set_str(row, "error", NULL);
+    }
+    long long treq = pextra(r, "proxy_tampered_req"), tresp = pextra(r, "proxy_tampered_resp");
+    if (r->tamper && treq + tresp > 0) {
+        long long up = pextra(r, "proxy_up_code");
+        int server_refused = treq > 0 && !pextra(r, "proxy_up_protected") &&
+                             (up == SB_COAP_BAD_REQUEST || up == SB_COAP_UNAUTHORIZED);
+        sb_row_set_bool(row, "tamper_detected", rejected || server_refused);
+    }
 }
 
 static void on_signal(int sig)
@@ -462,14 +744,19 @@ int sb_run_main(int argc, char **argv)
     signal(SIGTERM, on_signal);
     signal(SIGPIPE, SIG_IGN);
     set_run_id(r);
-    rc = measure(r, sb_params_get(r->p, "pcap"));
+    rc = r->via_proxy ? measure_proxy(r, sb_params_get(r->p, "pcap"))
+                      : measure(r, sb_params_get(r->p, "pcap"));
     sb_row *row = sb_row_new();
     fill_row(r, row, rc);
+    if (r->via_proxy) fill_proxy(r, row);
     int ok = sb_row_num(row, "ok") == 1;
     sb_output_row(row, sb_params_get(r->p, "format"), sb_params_flag(r->p, "no-header"), stdout);
     sb_row_free(row);
     if (r->cap) sb_capture_free(r->cap);
+    if (r->cap2) sb_capture_free(r->cap2);
     if (r->emu) sb_emu_stop(r->emu);
+    if (r->emu2) sb_emu_stop(r->emu2);
+    if (r->via_proxy && r->dump_fd >= 0) close(r->dump_fd);
     sb_testbed_destroy(r->tb);
     sb_params_free(r->p);
     free(r);

@@ -331,9 +331,15 @@ int sb_nfq_run(const sb_profile *p, unsigned qup, unsigned qdown, uint64_t seed,
     /* a burst overrunning the socket must not stop the loop: lost packets are dropped anyway */
     setsockopt(fd, SOL_NETLINK, NETLINK_NO_ENOBUFS, &one, sizeof one);
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    enum { BUFSZ = 1 << 16 };
+    char *buf = malloc(BUFSZ);
+    if (!buf) {
+        say(ready_fd, "error: out of memory\n");
+        nfq_close(h);
+        sb_nfq_heap_free(&L.heap);
+        return 1;
+    }
     say(ready_fd, "ready\n");
-
-    static char buf[1 << 16]; /* only this process's loop uses it */
     int status = 0;
     for (;;) {
         release_due(&L);
@@ -355,7 +361,7 @@ int sb_nfq_run(const sb_profile *p, unsigned qup, unsigned qdown, uint64_t seed,
         if (pf[1].revents || (life_fd >= 0 && pf[2].revents)) break;
         if (pf[0].revents & POLLIN) {
             ssize_t n;
-            while ((n = recv(fd, buf, sizeof buf, MSG_DONTWAIT)) > 0) nfq_handle_packet(h, buf, (int)n);
+            while ((n = recv(fd, buf, BUFSZ, MSG_DONTWAIT)) > 0) nfq_handle_packet(h, buf, (int)n);
         }
     }
     if (getenv("SECBENCH_NFQ_STATS"))
@@ -371,6 +377,7 @@ int sb_nfq_run(const sb_profile *p, unsigned qup, unsigned qdown, uint64_t seed,
     nfq_destroy_queue(L.q[0]);
     nfq_destroy_queue(L.q[1]);
     nfq_close(h);
+    free(buf);
     if (sfd >= 0) close(sfd);
     sb_nfq_heap_free(&L.heap);
     return status;

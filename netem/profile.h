@@ -13,7 +13,8 @@ typedef struct sb_link_dir {
     double jitter_ms;      /* 0 = none */
     char jitter_dist[16];  /* uniform | normal | pareto | paretonormal */
     double loss_pct;       /* random (Bernoulli) loss, 0..100 */
-    /* Gilbert-Elliott bursts when ge_p > 0: P(good->bad), P(bad->good), loss % in each state */
+    /* Gilbert-Elliott bursts when ge_p > 0 (then loss_pct is ignored): P(good->bad),
+     * P(bad->good) per packet and the loss in each state, all four in percent (as tc-netem) */
     double ge_p, ge_r, ge_loss_bad, ge_loss_good;
     double rate_kbit;      /* 0 = unlimited */
 } sb_link_dir;
@@ -33,7 +34,8 @@ typedef struct sb_profile {
 /* Load by name (netem/profiles/NAME.conf, found next to the binary's source tree or under
  * $SECBENCH_PROFILES) or by path. SB_ENOTFOUND / SB_EINVAL with a message naming the line. */
 int sb_profile_load(const char *name, sb_profile *p, char *err, size_t cap);
-/* Overrides from the command line applied to both directions; a negative value = not given. */
+/* Overrides from the command line applied to both directions; a negative value = not given.
+ * A loss override replaces the loss model (random loss, Gilbert-Elliott off). */
 void sb_profile_override(sb_profile *p, double delay_ms, double jitter_ms, double loss_pct,
                          double rate_kbit);
 /* Names of the profiles shipped (for --help and errors); returns count written. */

@@ -199,7 +199,8 @@ struct sb_session {
     sb_session *osc;
     sb_edhoc *e;
     size_t sizes[3];
-    int fatal; /* server: message_3 refused */
+    int fatal;      /* server: message_3 refused */
+    sb_workload wl; /* client: CoAP timers of the EDHOC exchanges */
 };
 
 static void edhoc_enumerate(sb_emit_fn emit, void *arg);
@@ -417,15 +418,23 @@ static int start_oscore(sb_session *s, int64_t deadline)
     return SB_OK;
 }
 
+static int client_exchanges(sb_session *s, sb_wl_conn *wc, int64_t deadline);
+
 static int client_handshake(sb_session *s, int64_t deadline)
 {
-    sb_stack_ctx *c = s->c;
     sb_wl_conn wc;
-    sb_workload wl;
-    sb_workload_defaults(&wl);
-    wl.ack_timeout_ms = c->ack_timeout_ms; /* RFC 7252 §4.8, as the workload's requests */
-    wl.max_retransmit = c->max_retransmit;
-    sb_wl_conn_init(&wc, &sb_family_coap_udp, s->plain, &c->coap_d, c->seed);
+    sb_workload_defaults(&s->wl);
+    s->wl.ack_timeout_ms = s->c->ack_timeout_ms; /* RFC 7252 §4.8, as the workload's requests */
+    s->wl.max_retransmit = s->c->max_retransmit;
+    sb_wl_conn_init(&wc, &sb_family_coap_udp, s->plain, &s->c->coap_d, s->c->seed);
+    int rc = client_exchanges(s, &wc, deadline);
+    s->io->retransmits += wc.retransmits; /* EDHOC's own CoAP retransmissions */
+    return rc ? rc : start_oscore(s, deadline);
+}
+
+static int client_exchanges(sb_session *s, sb_wl_conn *wc, int64_t deadline)
+{
+    sb_stack_ctx *c = s->c;
     uint8_t pl[1 + SB_EDHOC_MAX_MSG], rbuf[SB_COAP_MAX_MSG];
     size_t n;
     sb_coap_msg req, resp;
@@ -441,7 +450,7 @@ static int client_handshake(sb_session *s, int64_t deadline)
         sb_coap_add_path(&req, WELL_KNOWN);
         req.payload = pl;
         req.payload_len = n + 1;
-        if ((rc = sb_wl_exchange(&wc, &req, &resp, rbuf, sizeof rbuf, &wl, deadline)))
+        if ((rc = sb_wl_exchange(wc, &req, &resp, rbuf, sizeof rbuf, &s->wl, deadline)))
             return sb_io_fail(s->io, rc, "edhoc: no answer to message_1 (%s)", sb_strerror(rc));
         rc = sb_edhoc_i_msg2(s->e, resp.payload, resp.payload_len);
         if (rc == SB_OK) {
@@ -482,7 +491,7 @@ static int client_handshake(sb_session *s, int64_t deadline)
     sb_coap_add_path(&req, WELL_KNOWN);
     req.payload = pl;
     req.payload_len = w.len + n;
-    if ((rc = sb_wl_exchange(&wc, &req, &resp, rbuf, sizeof rbuf, &wl, deadline)))
+    if ((rc = sb_wl_exchange(wc, &req, &resp, rbuf, sizeof rbuf, &s->wl, deadline)))
         return sb_io_fail(s->io, rc, "edhoc: no answer to message_3 (%s)", sb_strerror(rc));
     if (resp.code != SB_COAP_CHANGED) {
         int code;
@@ -493,12 +502,11 @@ static int client_handshake(sb_session *s, int64_t deadline)
                               diag);
         /* A retransmitted message_3 whose first 2.04 was lost reaches a server already in
          * OSCORE mode, which answers §8.2's 4.01: message_3 did arrive. Anything else fails. */
-        if (resp.code != SB_COAP_UNAUTHORIZED || wc.retransmits == 0)
+        if (resp.code != SB_COAP_UNAUTHORIZED || wc->retransmits == 0)
             return sb_io_fail(s->io, SB_EPROTO, "edhoc: message_3 answered %d.%02d",
                               resp.code >> 5, resp.code & 31);
     }
-    s->io->retransmits += wc.retransmits;
-    return start_oscore(s, deadline);
+    return SB_OK;
 }
 
 static int path_is_edhoc(const sb_coap_msg *m)

@@ -304,6 +304,25 @@ static size_t opt_build(uint8_t *out, const uint8_t *piv, size_t piv_len, const 
 
 /* Seal msg into the OSCORE message: nonce from (nid, npiv), AAD from the request's binding,
  * option value oval. */
+/* RFC 7252 §3.1: only 0xff starts the payload (libcoap 4.3.1 also takes 0xf0..0xfe). */
+static int marker_ok(const uint8_t *msg, size_t len, const sb_coap_msg *m)
+{
+    return !m->payload_len || msg[len - m->payload_len - 1] == 0xff;
+}
+
+/* 1 when every option of m is Inner only (no Class U option, no Observe, no Proxy-Uri):
+ * then the message's own option and payload bytes are already the plaintext's encoding
+ * (CoAP's option encoding is unique, RFC 7252 §3.1), and the receiver's message is the
+ * decrypted plaintext behind the outer header. This is the common case; it saves the
+ * re-encoding on both sides. */
+static int all_inner(const sb_coap_msg *m)
+{
+    for (size_t i = 0; i < m->nopts; i++)
+        if (sb_oscore_opt_class(m->opts[i].num) == 'U' || m->opts[i].num == SB_OPT_OBSERVE)
+            return 0;
+    return 1;
+}
+
 static int protect(sb_oscore_ctx *c, int is_request, const uint8_t *msg, size_t len,
                    const uint8_t *nid, size_t nid_len, const uint8_t *npiv, size_t npiv_len,
                    const sb_oscore_req *bind, const uint8_t *oval, size_t oval_len, uint8_t *out,
@@ -313,16 +332,24 @@ static int protect(sb_oscore_ctx *c, int is_request, const uint8_t *msg, size_t 
     int rc = sb_coap_parse(SB_FRAMING_UDP, msg, len, &m);
     if (rc) return rc;
     int req = m.code >= 1 && m.code < 32;
-    if (req != is_request || m.code == 0) return SB_EINVAL;
-    if ((rc = sb_oscore_split(&m, &inner, &outer))) return rc;
-    if ((rc = sb_coap_add_opt(&outer, SB_OPT_OSCORE, oval, oval_len))) return rc;
+    if (req != is_request || m.code == 0 || !marker_ok(msg, len, &m)) return SB_EINVAL;
 
     /* §5.3: plaintext = code || Inner options || 0xff || payload. */
     uint8_t pt[SB_COAP_MAX_MSG + 16];
     size_t ptlen;
     pt[0] = m.code;
-    if ((rc = sb_coap_encode_options(&inner, 1, pt + 1, sizeof pt - 1 - 16, &ptlen))) return rc;
-    ptlen++;
+    if (all_inner(&m)) {
+        size_t body = len - 4 - m.tkl;
+        memcpy(pt + 1, msg + 4 + m.tkl, body);
+        ptlen = 1 + body;
+        sb_coap_init(&outer, m.type, req ? SB_COAP_POST : SB_COAP_CHANGED, m.mid, m.token, m.tkl);
+    } else {
+        if ((rc = sb_oscore_split(&m, &inner, &outer))) return rc;
+        if ((rc = sb_coap_encode_options(&inner, 1, pt + 1, sizeof pt - 1 - 16, &ptlen)))
+            return rc;
+        ptlen++;
+    }
+    if ((rc = sb_coap_add_opt(&outer, SB_OPT_OSCORE, oval, oval_len))) return rc;
     uint8_t nonce[13], aad[64];
     size_t alen;
     if ((rc = sb_oscore_nonce(c, nid, nid_len, npiv, npiv_len, nonce))) return rc;
@@ -404,36 +431,52 @@ static void replay_update(sb_oscore_ctx *c, uint64_t seq)
     }
 }
 
-/* Decrypt the outer message's payload and rebuild the original message into res (whose
- * payload points into pt). §8.2 steps 2, 8, 9 / §8.4 steps 2, 6, 7. */
+/* Decrypt the outer message's payload and rebuild the original message into out, parsed in
+ * res. §8.2 steps 2, 8, 9 / §8.4 steps 2, 6, 7. */
 static int open_msg(sb_oscore_ctx *c, const sb_coap_msg *outer, const uint8_t *nonce,
-                    const sb_oscore_req *bind, uint8_t *pt, sb_coap_msg *inner, sb_coap_msg *res)
+                    const sb_oscore_req *bind, uint8_t *out, size_t cap, size_t *out_len,
+                    sb_coap_msg *res)
 {
-    uint8_t aad[64];
+    uint8_t aad[64], pt[SB_COAP_MAX_MSG + 4];
     size_t alen;
     int rc = build_aad(c, bind->kid, bind->kid_len, bind->piv, bind->piv_len, aad, sizeof aad,
                        &alen);
     if (rc) return rc;
     if (outer->payload_len < c->tag_len + 1) return SB_EAUTH; /* at least the code */
-    size_t ptlen = outer->payload_len - c->tag_len;
-    /* pt gets a 4-byte CoAP header in front so that the plaintext parses as a message. */
+    size_t ptlen = outer->payload_len - c->tag_len, hdr = 4 + outer->tkl;
+    /* pt keeps room for a CoAP header in front so that the plaintext parses as a message. */
     rc = c->cr->aead_open(c->rk, nonce, c->nonce_len, aad, alen, outer->payload,
-                          outer->payload_len, pt + 3);
+                          outer->payload_len, pt + hdr - 1);
     if (rc) return rc;
-    uint8_t code = pt[3];
-    pt[0] = 0x40;
+    uint8_t code = pt[hdr - 1];
+    if (code == 0) return SB_EPROTO;
+    pt[0] = (uint8_t)(0x40 | (outer->type & 3) << 4 | outer->tkl);
     pt[1] = code;
-    pt[2] = 0;
-    pt[3] = 0;
-    if (code == 0 || sb_coap_parse(SB_FRAMING_UDP, pt, 3 + ptlen, inner)) return SB_EPROTO;
-    return sb_oscore_merge(outer, inner, res);
+    pt[2] = (uint8_t)(outer->mid >> 8);
+    pt[3] = (uint8_t)outer->mid;
+    memcpy(pt + 4, outer->token, outer->tkl);
+    size_t len = hdr + ptlen - 1;
+    if (outer->nopts == 1) { /* only the OSCORE option: the plaintext is the message */
+        if (sb_coap_parse(SB_FRAMING_UDP, pt, len, res) || !marker_ok(pt, len, res))
+            return SB_EPROTO;
+        if (len > cap) return SB_ESPACE;
+        memcpy(out, pt, len);
+        res->payload = out + len - res->payload_len;
+        *out_len = len;
+        return SB_OK;
+    }
+    sb_coap_msg inner;
+    if (sb_coap_parse(SB_FRAMING_UDP, pt, len, &inner) || !marker_ok(pt, len, &inner))
+        return SB_EPROTO;
+    if ((rc = sb_oscore_merge(outer, &inner, res))) return rc;
+    if ((rc = sb_coap_encode(res, SB_FRAMING_UDP, out, cap, out_len))) return rc;
+    res->payload = out + *out_len - res->payload_len;
+    return SB_OK;
 }
 
 static int parse_outer(const uint8_t *in, size_t len, sb_coap_msg *m, sb_oscore_opt *o)
 {
-    if (sb_coap_parse(SB_FRAMING_UDP, in, len, m)) return SB_EPROTO;
-    /* RFC 7252 §3.1: only 0xff starts the payload; libcoap 4.3.1 also takes 0xf0..0xfe. */
-    if (m->payload_len && in[len - m->payload_len - 1] != 0xff) return SB_EPROTO;
+    if (sb_coap_parse(SB_FRAMING_UDP, in, len, m) || !marker_ok(in, len, m)) return SB_EPROTO;
     size_t n = 0, olen = 0;
     const uint8_t *oval = NULL;
     for (size_t i = 0; i < m->nopts; i++)
@@ -490,10 +533,10 @@ int sb_oscore_unprotect_request(sb_oscore_ctx *c, const uint8_t *in, size_t len,
                                 size_t cap, size_t *out_len, sb_oscore_req *req,
                                 uint8_t *err_code)
 {
-    sb_coap_msg outer, inner, res;
+    sb_coap_msg outer, res;
     sb_oscore_opt o;
     sb_oscore_req b = {0};
-    uint8_t pt[SB_COAP_MAX_MSG + 4], nonce[13];
+    uint8_t nonce[13];
     int rc = parse_outer(in, len, &outer, &o);
     if (!rc && (outer.code == 0 || outer.code >= 32)) rc = SB_EPROTO;
     if (!rc && (!o.has_kid || !o.piv_len)) rc = SB_EPROTO; /* §6.1: requests carry both */
@@ -512,17 +555,19 @@ int sb_oscore_unprotect_request(sb_oscore_ctx *c, const uint8_t *in, size_t len,
     int fresh_check = !c->echo || c->echo_ok;
     if (fresh_check && (rc = replay_check(c, seq))) goto fail;
     if ((rc = sb_oscore_nonce(c, b.kid, b.kid_len, b.piv, b.piv_len, nonce))) goto fail;
-    if ((rc = open_msg(c, &outer, nonce, &b, pt, &inner, &res))) goto fail;
+    if ((rc = open_msg(c, &outer, nonce, &b, out, cap, out_len, &res))) goto fail;
     if (!fresh_check) {
         size_t elen;
         const uint8_t *e = sb_coap_find_opt(&res, SB_OPT_ECHO, &elen);
         if (!c->echo_issued || !e || elen != sizeof c->echo_val ||
             memcmp(e, c->echo_val, elen) != 0)
             return echo_challenge(c, &outer, &b, out, cap, out_len);
-        /* B.1.2: the verified request's Partial IV is the window's new lower limit. */
+        /* The request goes on without the Echo option (res borrows its payload from out). */
+        uint8_t tmp[SB_COAP_MAX_MSG];
         sb_coap_del_opt(&res, SB_OPT_ECHO);
+        if ((rc = sb_coap_encode(&res, SB_FRAMING_UDP, tmp, sizeof tmp, out_len))) return rc;
+        memcpy(out, tmp, *out_len);
     }
-    if ((rc = sb_coap_encode(&res, SB_FRAMING_UDP, out, cap, out_len))) return rc;
     if (!fresh_check) {
         /* B.1.2: the verified request's Partial IV is the window's new lower limit: every
          * older number counts as seen. */
@@ -543,9 +588,9 @@ fail:
 int sb_oscore_unprotect_response(sb_oscore_ctx *c, const sb_oscore_req *req, const uint8_t *in,
                                  size_t len, uint8_t *out, size_t cap, size_t *out_len)
 {
-    sb_coap_msg outer, inner, res;
+    sb_coap_msg outer, res;
     sb_oscore_opt o;
-    uint8_t pt[SB_COAP_MAX_MSG + 4], nonce[13];
+    uint8_t nonce[13];
     int rc = parse_outer(in, len, &outer, &o);
     if (rc) return rc;
     if (outer.code < 64) return SB_EPROTO; /* not a response */
@@ -559,8 +604,7 @@ int sb_oscore_unprotect_response(sb_oscore_ctx *c, const sb_oscore_req *req, con
     else
         rc = sb_oscore_nonce(c, req->kid, req->kid_len, req->piv, req->piv_len, nonce);
     if (rc) return rc;
-    if ((rc = open_msg(c, &outer, nonce, req, pt, &inner, &res))) return rc;
-    return sb_coap_encode(&res, SB_FRAMING_UDP, out, cap, out_len);
+    return open_msg(c, &outer, nonce, req, out, cap, out_len, &res);
 }
 
 int sb_oscore_error_response(const uint8_t *req, size_t len, uint8_t code, const char *diag,

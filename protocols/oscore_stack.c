@@ -112,6 +112,7 @@ static void oscore_enumerate(sb_emit_fn emit, void *arg)
                      SB_FRAMING_UDP);
         snprintf(d.id, sizeof d.id, "%s", ids[i]);
         d.variant = VAR_PLAIN;
+        snprintf(d.hop_stack, sizeof d.hop_stack, "coap"); /* a proxy forwards it keyless */
         if (!sb_crypto_get(libs[i])) {
             d.available = 0;
             snprintf(d.reason, sizeof d.reason, "%s crypto backend not built", libs[i]);
@@ -128,6 +129,7 @@ static void oscore_enumerate(sb_emit_fn emit, void *arg)
                      SB_TRANSPORT_UDP, SB_FRAMING_UDP);
         snprintf(d.id, sizeof d.id, "oscore+%.56s", in->id);
         d.variant = VAR_DTLS;
+        snprintf(d.hop_stack, sizeof d.hop_stack, "%s", in->id); /* DTLS per hop */
         d.record_overhead = in->record_overhead;
         d.has_sessions = 1;
         d.available = in->available && sb_crypto_get(in->library) != NULL;

@@ -130,9 +130,9 @@ int sb_tls_check(const sb_stack_desc *d, const sb_params *p, char *err, size_t c
     sb_tls_cfg c;
     const sb_tlslib *lib;
     if (!d->available) return sb_fail(err, cap, SB_EUNSUP, "%s: %s", d->id, d->reason);
-    int r = cfg_from_params(d, p, SB_ROLE_CLIENT, &c, &lib, err, cap);
-    if (r == SB_OK && !c.cookie && c.dtls) r = lib->probe(&c, err, cap); /* can it skip it? */
-    return r;
+    /* (--no-cookie is checked by the server's ctx_new: only a server's library matters, and
+     * in a cross-library run this desc may be the client's) */
+    return cfg_from_params(d, p, SB_ROLE_CLIENT, &c, &lib, err, cap);
 }
 
 struct sb_stack_ctx {

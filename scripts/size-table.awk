@@ -11,14 +11,15 @@
 # Tolerances file: stack_pattern(shell glob),column,tolerance,why  ('#' comments); for the two
 # flight columns the tolerance applies to each flight.
 BEGIN {
-    FS = ","; ncol = 9; nt = 0; bad = 0
+    FS = ","; ncol = 9; nt = 0; bad = 0; sel = ENVIRON["SEL"]
     split("stack,scenario,response_payload,flights,flight_packets,request_bytes,response_bytes,app_payload_bytes,handshake_payload_bytes", cname, ",")
     if (tolfile != "") {
         while ((getline line < tolfile) > 0) {
             if (line ~ /^[ \t]*(#|$)/) continue
             n = split(line, f, ",")
-            if (n < 3 || f[3] !~ /^[0-9]+$/) { print "check-size: bad tolerance line: " line > "/dev/stderr"; bad = 1; continue }
-            nt++; tpat[nt] = f[1]; tre[nt] = glob2re(f[1]); tcol[nt] = f[2]; tval[nt] = f[3] + 0
+            if (n < 3 || f[3] !~ /^([0-9]+|regroup)$/) { print "check-size: bad tolerance line: " line > "/dev/stderr"; bad = 1; continue }
+            nt++; tpat[nt] = f[1]; tre[nt] = glob2re(f[1]); tcol[nt] = f[2]
+            if (f[3] == "regroup") { treg[nt] = 1; tval[nt] = 0 } else tval[nt] = f[3] + 0
         }
         close(tolfile)
     }
@@ -35,6 +36,24 @@ function tol(stack, col,   i, t) {
     for (i = 1; i <= nt; i++) if (tcol[i] == col && stack ~ tre[i] && tval[i] > t) t = tval[i]
     return t
 }
+# Whether (stack, column), a flight list, may be grouped differently from run to run: then only
+# the per-direction totals of the list are compared.
+function regroup(stack, col,   i) {
+    for (i = 1; i <= nt; i++) if (tcol[i] == col && treg[i] && stack ~ tre[i]) return 1
+    return 0
+}
+# Per-direction totals of a flight list: "c2s:174/s2c:768/c2s:16" -> tot["c2s"]=190,
+# tot["s2c"]=768; a packet list (no directions) takes them from the flights column `dirs`.
+function dirtotals(list, dirs, tot,   e, d, n, i, v, dir) {
+    delete tot; tot["c2s"] = 0; tot["s2c"] = 0
+    if (list == "none" || list == "") return
+    n = split(list, e, "/"); split(dirs, d, "/")
+    for (i = 1; i <= n; i++) {
+        v = e[i]; dir = d[i]; if (v ~ /:/) { dir = v; sub(/:.*/, "", dir) }
+        sub(/^.*:/, "", v); tot[dir] += v
+    }
+}
+function tolstr(t) { if (t ~ /r$/) { sub(/r$/, "", t); return "+-" t "/dir" } return "+-" t }
 function islist(c) { return c == 4 || c == 5 }
 function absv(x) { return x < 0 ? -x : x }
 function sortnum(a, n,   i, j, t) { # insertion sort, n is small
@@ -61,28 +80,43 @@ function median_of(k, c,   r, n, a, m, d, s, cnt, lst, i) {
     spread_[k, c] = s
     return m
 }
-# The same for a '/'-separated list (flights "c2s:174/s2c:768", packets "1/1/2"): element-wise
-# when every run has the same shape (count and directions), else the shape itself varied.
-function list_median(k, c,   n, r, shape, sh, e, ne, i, p, nums, m, d, s, res, x, cnt, lst) {
-    n = nrun[k]; shape = ""
-    for (r = 1; r <= n; r++) {
-        ne = split(val[k, r, c], e, "/")
-        sh = ne; for (i = 1; i <= ne; i++) { p = e[i]; sub(/[0-9]+$/, "", p); sh = sh "|" p }
-        if (r == 1) shape = sh
-        else if (sh != shape) { spread_[k, c] = "shape"; return val[k, 1, c] }
-    }
-    ne = split(val[k, 1, c], e, "/"); res = ""; s = 0
-    if (val[k, 1, c] !~ /[0-9]/) { spread_[k, c] = 0; return val[k, 1, c] }
+# The same for a '/'-separated list (flights "c2s:174/s2c:768", packets "1/1"): element-wise
+# over the runs of the most common shape (count and directions of the flights). Runs of another
+# shape make the spread "shape", unless the column may regroup: then the spread is that of the
+# per-direction totals over all runs.
+function list_median(k, c, stack,   n, r, shp, cnt, best, r0, ne, e, i, nums, m, d, s, res, x, p, tb, tr, dir) {
+    n = nrun[k]
+    for (r = 1; r <= n; r++) { shp[r] = shape_of(val[k, r, 4]); cnt[shp[r]]++ }
+    best = shp[1]
+    for (r = 2; r <= n; r++) if (cnt[shp[r]] > cnt[best]) best = shp[r]
+    if (cnt[best] < n && !regroup(stack, cname[c])) { spread_[k, c] = "shape"; return val[k, 1, c] }
+    for (r0 = 1; shp[r0] != best; r0++) ;
+    if (val[k, r0, c] !~ /[0-9]/) { spread_[k, c] = (cnt[best] < n) ? "shape" : 0; return val[k, r0, c] }
+    ne = split(val[k, r0, c], e, "/"); res = ""; s = 0
     for (i = 1; i <= ne; i++) {
-        delete nums
-        for (r = 1; r <= n; r++) { split(val[k, r, c], x, "/"); p = x[i]; sub(/^.*:/, "", p); nums[r] = p + 0 }
-        sortnum(nums, n); m = nums[int((n + 1) / 2)]
-        for (r = 1; r <= n; r++) { d = absv(nums[r] - m); if (d > s) s = d }
-        p = e[i]; sub(/[0-9]+$/, "", p)
-        res = res (i > 1 ? "/" : "") p m
+        delete nums; m = 0
+        for (r = 1; r <= n; r++) if (shp[r] == best) { split(val[k, r, c], x, "/"); p = x[i]; sub(/^.*:/, "", p); nums[++m] = p + 0 }
+        sortnum(nums, m); p = nums[int((m + 1) / 2)]
+        for (r = 1; r <= m; r++) { d = absv(nums[r] - p); if (d > s) s = d }
+        x[0] = e[i]; sub(/[0-9]+$/, "", x[0])
+        res = res (i > 1 ? "/" : "") x[0] p
+    }
+    if (c == 4) medflights[k] = res
+    if (regroup(stack, cname[c])) {
+        s = 0
+        dirtotals(res, medflights[k], tb)
+        for (r = 1; r <= n; r++) {
+            dirtotals(val[k, r, c], val[k, r, 4], tr)
+            for (dir in tb) { d = absv(tr[dir] - tb[dir]); if (d > s) s = d }
+        }
     }
     spread_[k, c] = s
     return res
+}
+function shape_of(flights,   e, n, i, sh, p) {
+    n = split(flights, e, "/"); sh = n
+    for (i = 1; i <= n; i++) { p = e[i]; sub(/:.*/, "", p); sh = sh "|" p }
+    return sh
 }
 function distinct(k, c,   r, cnt, lst, v) {
     lst = ""
@@ -97,14 +131,14 @@ END {
             k = order[i]; split(k, kk, FS); line = k
             for (c = 4; c <= ncol; c++) {
                 if (val[k, 1, c] == "") { for (r = 2; r <= nrun[k]; r++) if (val[k, r, c] != "") spread_[k, c] = "null"; v = "" }
-                else v = islist(c) ? list_median(k, c) : median_of(k, c)
+                else v = islist(c) ? list_median(k, c, kk[1]) : median_of(k, c)
                 line = line FS v
                 if (spread_[k, c] != 0 || spread_[k, c] == "shape" || spread_[k, c] == "null") {
                     t = tol(kk[1], cname[c]); s = spread_[k, c]
                     ok = (s != "shape" && s != "null" && s + 0 <= t)
                     if (!ok) bad = 1
                     if (!nvar++) printf "%-36s %-11s %4s %-23s %-7s %s\n", "stack (varied over " nrun[k] " runs)", "scenario", "pay", "column", "spread", "values seen; tolerance"
-                    printf "%-36s %-11s %4s %-23s %-7s %s; %s\n", kk[1], kk[2], kk[3], cname[c], (s ~ /^[0-9]+$/ ? "+-" s : s), distinct(k, c), (ok ? "declared +-" t : (t ? "EXCEEDS declared +-" t : "UNDECLARED"))
+                    printf "%-36s %-11s %4s %-23s %-7s %s; %s\n", kk[1], kk[2], kk[3], cname[c], (s ~ /^[0-9]+$/ ? "+-" s : s), distinct(k, c), (ok ? "declared +-" t : (t ? "EXCEEDS declared +-" t : "UNDECLARED")) (regroup(kk[1], cname[c]) ? " per direction (regroup)" : "")
                 }
             }
             print line > out
@@ -135,8 +169,9 @@ mode == "compare" {
 function finding(stack, cell, col, b, m, d, t, kind) {
     nf++; fstack[nf] = stack; fcell[nf] = cell; fcol[nf] = col; fb[nf] = b; fm[nf] = m; fd[nf] = d; ft[nf] = t; fk[nf] = kind
 }
-# Compare two values of column c; returns the kind.
-function cmp(stack, cell, c, b, m,   t, d, nb, nmm, eb, em, i, pb, pm, db, kind, worst, dstr) {
+# Compare two values of column c (bd, md: the flights of baseline and measurement, which give
+# the packet lists their directions).
+function cmp(stack, cell, c, b, m, bd, md,   t, d, nb, nmm, eb, em, i, pb, pm, db, kind, worst, dstr, tb, tm, dir) {
     t = tol(stack, cname[c])
     if (b == m) return
     if (b == "" || m == "") { finding(stack, cell, cname[c], b == "" ? "null" : b, m == "" ? "null" : m, "", t, "CHANGED"); return }
@@ -145,13 +180,22 @@ function cmp(stack, cell, c, b, m,   t, d, nb, nmm, eb, em, i, pb, pm, db, kind,
         kind = absv(d) <= t ? "ok" : (d > 0 ? "REGRESSION" : "STALE")
         finding(stack, cell, cname[c], b, m, (d > 0 ? "+" : "") d, t, kind); return
     }
+    worst = "ok"; dstr = ""
+    if (regroup(stack, cname[c])) {
+        dirtotals(b, bd, tb); dirtotals(m, md, tm)
+        for (i = 1; i <= 2; i++) {
+            dir = i == 1 ? "c2s" : "s2c"; db = tm[dir] - tb[dir]
+            dstr = dstr (i > 1 ? "/" : "") dir (db >= 0 ? "+" : "") db
+            if (absv(db) > t) { if (db > 0) worst = "REGRESSION"; else if (worst == "ok") worst = "STALE" }
+        }
+        finding(stack, cell, cname[c], b, m, dstr, t "r", worst); return
+    }
     nb = split(b, eb, "/"); nmm = split(m, em, "/")
     if (b == "none") nb = 0
     if (m == "none") nmm = 0
     if (nb != nmm) {
         finding(stack, cell, cname[c], b, m, (nmm > nb ? "+" : "") (nmm - nb) " flights", t, nmm > nb ? "REGRESSION" : "STALE"); return
     }
-    worst = "ok"; dstr = ""
     for (i = 1; i <= nb; i++) {
         pb = eb[i]; pm = em[i]; sub(/[0-9]+$/, "", pb); sub(/[0-9]+$/, "", pm)
         if (pb != pm) { finding(stack, cell, cname[c], b, m, "directions", t, "REGRESSION"); return }
@@ -171,7 +215,7 @@ function compare_end(   i, k, kk, c, nfail, line, f, nreg, nstale, nok, s, key, 
             fnew[nf] = (kk[1] in bstack) ? "cell" : "stack"
             continue
         }
-        for (c = 4; c <= ncol; c++) cmp(kk[1], kk[2] " " kk[3], c, base[k, c], meas[k, c])
+        for (c = 4; c <= ncol; c++) cmp(kk[1], kk[2] " " kk[3], c, base[k, c], meas[k, c], base[k, 4], meas[k, 4])
     }
     # failed runs
     while ((getline line < fails) > 0) {
@@ -196,11 +240,11 @@ function compare_end(   i, k, kk, c, nfail, line, f, nreg, nstale, nok, s, key, 
         if (fk[i] == "ok") { key = fstack[i] SUBSEP fcol[i]; if (!(key in cnt)) { seen[++ns] = key; okt[key] = ft[i] } cnt[key]++; nok++; continue }
         if (fk[i] == "FAILED") { printf "%-36s %-16s %-23s %s\n", fstack[i], fcell[i], "(run)", "FAILED: " ferr[i]; continue }
         if (fcol[i] == "(cell)") { printf "%-36s %-16s %-23s %-22s %-22s %-12s %-5s %s\n", fstack[i], fcell[i], fcol[i], fb[i], fm[i], "", "", fk[i]; continue }
-        printf "%-36s %-16s %-23s %-22s %-22s %-12s %-5s %s\n", fstack[i], fcell[i], fcol[i], fb[i], fm[i], fd[i], "+-" ft[i], fk[i]
+        printf "%-36s %-16s %-23s %-22s %-22s %-12s %-5s %s\n", fstack[i], fcell[i], fcol[i], fb[i], fm[i], fd[i], tolstr(ft[i]), fk[i]
     }
     for (i = 1; i <= ns; i++) {
         split(seen[i], kk, SUBSEP)
-        printf "%-36s %-16s %-23s %-45s %-12s %-5s %s\n", kk[1], cnt[seen[i]] " cells", kk[2], "(differ within tolerance)", "", "+-" okt[seen[i]], "ok"
+        printf "%-36s %-16s %-23s %-45s %-12s %-5s %s\n", kk[1], cnt[seen[i]] " cells", kk[2], "(differ within tolerance)", "", tolstr(okt[seen[i]]), "ok"
     }
     if (nf == 0) print "(no differences)"
     print ""
@@ -218,7 +262,7 @@ function compare_end(   i, k, kk, c, nfail, line, f, nreg, nstale, nok, s, key, 
             if (!(fstack[i] in stalemsg)) stalemsg[fstack[i]] = 1
             continue
         }
-        msg = fstack[i] " " fcell[i] " " fcol[i] ": baseline " fb[i] ", measured " fm[i] " (" fd[i] ", tolerance +-" ft[i] ")"
+        msg = fstack[i] " " fcell[i] " " fcol[i] ": baseline " fb[i] ", measured " fm[i] " (" fd[i] ", tolerance " tolstr(ft[i]) ")"
         if (fk[i] == "REGRESSION") print "REGRESSION " msg > "/dev/stderr"
         else if (fk[i] == "STALE") print "STALE BASELINE (smaller than committed) " msg "; refresh it with `make size-baseline`" > "/dev/stderr"
         else print "CHANGED " msg " (a value became or stopped being measurable)" > "/dev/stderr"

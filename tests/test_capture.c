@@ -700,6 +700,7 @@ static int sh(const char *fmt, ...)
 typedef struct veth_bed {
     char ns[2][32]; /* client, server */
     char path[2][64];
+    char pcap[128]; /* a test's capture file, removed by the teardown even on failure */
     int ok;
 } veth_bed;
 
@@ -709,6 +710,7 @@ static int veth_teardown(void **state)
     if (!b) return 0;
     /* Deleting a namespace destroys its end of the veth pair, and with it the pair. */
     for (int i = 0; i < 2; i++) sh("ip netns del %s 2>/dev/null", b->ns[i]);
+    if (b->pcap[0]) unlink(b->pcap);
     free(b);
     *state = NULL;
     return 0;
@@ -847,8 +849,8 @@ static void test_live_udp_veth(void **state)
 {
     veth_bed *b = *state;
     if (!b->ok) skip();
-    char pcap[128], err[256] = "";
-    snprintf(pcap, sizeof pcap, "/tmp/sbcap-%d-udp.pcap", (int)getpid());
+    char *pcap = b->pcap, err[256] = "";
+    snprintf(pcap, sizeof b->pcap, "/tmp/sbcap-%d-udp.pcap", (int)getpid());
     ino_t before = my_netns();
     sb_capture *c;
     assert_int_equal(sb_capture_start_ns(&c, b->path[0], "sbc0", "fd5b::1", NULL, pcap, err,
@@ -898,7 +900,6 @@ static void test_live_udp_veth(void **state)
     assert_int_equal(tr.round_trips, 1);
     free(q);
     sb_capture_free(c);
-    unlink(pcap);
 }
 
 /* Linux TCP on the veth: the client sends 10 "handshake" bytes then 30 application bytes
@@ -950,8 +951,8 @@ static void test_live_tcp_veth(void **state)
 {
     veth_bed *b = *state;
     if (!b->ok) skip();
-    char pcap[128], err[256] = "";
-    snprintf(pcap, sizeof pcap, "/tmp/sbcap-%d-tcp.pcap", (int)getpid());
+    char *pcap = b->pcap, err[256] = "";
+    snprintf(pcap, sizeof b->pcap, "/tmp/sbcap-%d-tcp.pcap", (int)getpid());
     sb_capture *c;
     assert_int_equal(sb_capture_start_ns(&c, b->path[1], "sbs0", "fd5b::1", "tcp", pcap, err,
                                          sizeof err),
@@ -1004,7 +1005,6 @@ static void test_live_tcp_veth(void **state)
     check_tshark(pcap, q, m);
     free(q);
     sb_capture_free(c);
-    unlink(pcap);
 }
 
 /* The same exchange on the harness's own testbed (netem/testbed.c): sb_capture_start enters
@@ -1025,9 +1025,11 @@ static void test_live_testbed(void **state)
     sb_capture *c;
     int rc = sb_capture_start(&c, tb, 0, sb_testbed_ifname(tb, 0, 0), sb_testbed_addr(tb, 0, 0),
                               "udp", NULL, err, sizeof err);
-    if (rc != SB_OK) print_message("%s\n", err);
-    assert_int_equal(rc, SB_OK);
-    assert_true(my_netns() == before);
+    if (rc != SB_OK || my_netns() != before) {
+        print_message("%s\n", err);
+        sb_testbed_destroy(tb);
+        fail();
+    }
     int ready;
     pid_t srv = spawn_in(path[1], udp_server, &ready);
     wait_ready(ready);

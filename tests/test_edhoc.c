@@ -15,6 +15,8 @@
 #include <pthread.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <wolfssl/options.h>
+#include <wolfssl/wolfcrypt/ecc.h>
 
 #include "../bench/params.h"
 #include "../bench/util.h"
@@ -882,6 +884,7 @@ static void *run_side(void *arg)
     if (s) r->d.family->free(s);
     if (r->ctx) r->d.family->ctx_free(r->ctx);
     sb_io_release(&io);
+    if (x->role == SB_ROLE_SERVER) wc_ecc_fp_free(); /* wolfCrypt's per-thread FP_ECC cache */
     return NULL;
 }
 
