@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <coap3/coap.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -552,7 +553,7 @@ static void flip_all(const char *lib, const uint8_t *prot, size_t plen, int resp
         sb_oscore_free(c);
         if (rc != SB_OK) continue;
         accepted++;
-        if (bit / 8 >= unprotected_prefix) fprintf(stderr, "accepted flip of bit %zu (prefix %zu, len %zu, response %d)\n", bit, unprotected_prefix, plen, response);
+        if (bit / 8 >= unprotected_prefix) fprintf(stderr, "accepted flip of bit %zu\n", bit);
         assert_true(bit / 8 < unprotected_prefix);
         sb_coap_msg bm;
         assert_int_equal(sb_coap_parse(SB_FRAMING_UDP, back, blen, &bm), SB_OK);
@@ -1029,5 +1030,6 @@ int main(void)
         cmocka_unit_test(test_stack_echo_and_errors),
         cmocka_unit_test(test_stack_over_dtls),
     };
+    coap_set_log_level(LOG_EMERG); /* libcoap warns on each malformed message we feed it */
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,6 +6,9 @@ cp "$SB" "$bin/secbench"
 chmod -R a+rx "$bin"
 root=$PWD
 asnobody() { SECBENCH_HOME=$root setpriv --reuid=65534 --regid=65534 --clear-groups "$bin/secbench" "$@"; }
+if ! unshare -Ur true 2>/dev/null; then
+    echo "SKIP: no user namespace can be created here, even by root (inside a chroot?)"; exit 77
+fi
 if ! setpriv --reuid=65534 --regid=65534 --clear-groups unshare -Ur true 2>/dev/null; then
     echo "SKIP: this kernel forbids unprivileged user namespaces"; exit 77
 fi
