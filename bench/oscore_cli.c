@@ -151,11 +151,16 @@ static int run(int protect_mode, const cli_args *a)
     }
     sb_oscore_free(c);
     if (rc) {
-        const char *why = rc == SB_EINVAL   ? "not a valid CoAP message of that kind"
-                          : rc == SB_EPROTO ? "malformed message (Failed to decode COSE)"
-                          : rc == SB_ENOTFOUND ? "unknown kid (Security context not found)"
-                          : rc == SB_EAUTH     ? "authentication failed (Decryption failed)"
-                                               : sb_strerror(rc);
+        const char *why =
+            protect_mode ? (rc == SB_EPROTO   ? "malformed CoAP message"
+                            : rc == SB_EINVAL ? (a->response ? "not a valid CoAP response to protect"
+                                                             : "not a valid CoAP request to protect")
+                            : rc == SB_ESPACE ? "message too large (or sequence numbers exhausted)"
+                                              : sb_strerror(rc))
+                         : (rc == SB_EPROTO      ? "malformed message (Failed to decode COSE)"
+                            : rc == SB_ENOTFOUND ? "unknown kid (Security context not found)"
+                            : rc == SB_EAUTH     ? "authentication failed (Decryption failed)"
+                                                 : sb_strerror(rc));
         fprintf(stderr, "secbench oscore: %s: %s\n", what, why);
         return 1;
     }

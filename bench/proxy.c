@@ -16,6 +16,8 @@
 #include "util.h"
 #include "workload.h"
 
+#define OPT_HOP_LIMIT 16 /* RFC 8768 §3 */
+
 /* One device-side session, allocated before the heap baseline so that only what the stack
  * and the proxy logic hold per device is counted. */
 typedef struct slot {
@@ -54,6 +56,7 @@ static const char *opt_name(uint16_t n)
     switch (n) {
     case SB_OPT_URI_HOST: return "Uri-Host";
     case SB_OPT_URI_PORT: return "Uri-Port";
+    case OPT_HOP_LIMIT: return "Hop-Limit";
     case SB_OPT_OSCORE: return "OSCORE";
     case SB_OPT_URI_PATH: return "Uri-Path";
     case SB_OPT_CONTENT_FORMAT: return "Content-Format";
@@ -184,6 +187,12 @@ static int build_forward(const sb_coap_msg *req, const sb_coap_msg *from_uri, sb
         if (n == SB_OPT_PROXY_URI || n == SB_OPT_PROXY_SCHEME || n == SB_OPT_URI_HOST ||
             n == SB_OPT_URI_PORT)
             continue;
+        if (n == OPT_HOP_LIMIT) { /* RFC 8768 §3: decremented by each proxy (checked before) */
+            const uint8_t *v = sb_coap_opt_val(req, &req->opts[i]);
+            uint8_t dec = (uint8_t)(req->opts[i].len ? v[0] - 1 : 15);
+            rc = sb_coap_add_opt(fwd, n, &dec, 1);
+            continue;
+        }
         rc = sb_coap_add_opt(fwd, n, sb_coap_opt_val(req, &req->opts[i]), req->opts[i].len);
     }
     for (size_t i = 0; i < from_uri->nopts && !rc; i++)
@@ -237,6 +246,10 @@ static int handle(void *arg, const sb_coap_msg *req, sb_coap_msg *resp, uint8_t 
     /* The safety rule: only the configured upstream, never an address a request names. */
     if (!answered && (!host || !is_upstream(px, host, hl, port)))
         answered = diag(resp, SB_COAP_BAD_GATEWAY, "not the configured upstream", pbuf, pcap);
+    size_t hlen = 0;
+    const uint8_t *hop = sb_coap_find_opt(req, OPT_HOP_LIMIT, &hlen);
+    if (!answered && hop && (hlen != 1 || hop[0] <= 1)) /* RFC 8768 §3: 5.08, nothing sent */
+        answered = diag(resp, SB_COAP_CODE(5, 8), "Hop-Limit reached", pbuf, pcap);
     if (answered) {
         px->refused++;
         px->last_down_code = resp->code;

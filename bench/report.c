@@ -453,7 +453,7 @@ static void gateway(report *r, out2 *o)
 static int coldstart_stack(const char *s)
 {
     return !strncmp(s, "edhoc-", 6) || !strncmp(s, "dtls1.2-", 8) || !strncmp(s, "tls1.3-", 7) ||
-           !strncmp(s, "oscore", 6);
+           !strcmp(s, "oscore") || !strncmp(s, "oscore-", 7);
 }
 
 static void coldstart(report *r, out2 *o)
@@ -600,7 +600,8 @@ static void chart_comparison(report *r, FILE *vars, chart *c)
                 for (int fi = 0; fi < 3; fi++)
                     if (pick[fi] && isfinite(med(&pick[fi]->m[mets[m]]))) have[m] = '1';
             k++;
-            fprintf(vars, "have%d = '%s'\nprof%d = '%s'\n", k, have, k, profiles[p]);
+            fprintf(vars, "have%d = '%s'\nprof%d = '%s'\nselby%d = '%s'\n", k, have, k,
+                    profiles[p], k, basis == M_BYTES ? "fewest-bytes" : "lowest-energy");
             fprintf(vars, "name%d = '%s-%s'\nsub%d = '%s; scenario %s'\nebasis%d = '%s'\n", k,
                     profiles[p], scen[s], k, sub, scen[s], k,
                     basis == M_ENERGY  ? "client energy, radio + CPU estimate (mJ)"

@@ -350,12 +350,14 @@ static int measure_proxy(run *r, const char *pcap)
         (rc = sb_emu_start(&r->emu2, r->emu_kind, r->tb, 1, &r->backhaul, seed + 1, r->err,
                            sizeof r->err)))
         return rc;
+    char bh_pcap[4096]; /* --pcap FILE: the backhaul's capture goes to FILE.backhaul.pcap */
+    snprintf(bh_pcap, sizeof bh_pcap, "%s.backhaul.pcap", pcap ? pcap : "");
     const char *caddr = sb_testbed_addr(r->tb, 0, 0), *pdown = sb_testbed_addr(r->tb, 0, 1);
     const char *pup = sb_testbed_addr(r->tb, 1, 1), *saddr = sb_testbed_addr(r->tb, 1, 2);
     if ((rc = sb_capture_start(&r->cap, r->tb, 0, sb_testbed_ifname(r->tb, 0, 0), caddr, NULL,
                                pcap, r->err, sizeof r->err)) ||
         (rc = sb_capture_start(&r->cap2, r->tb, 1, sb_testbed_ifname(r->tb, 1, 1), pup, NULL,
-                               NULL, r->err, sizeof r->err)))
+                               pcap ? bh_pcap : NULL, r->err, sizeof r->err)))
         return rc;
     const char *fmt = r->ipv4 ? "%s:%u" : "[%s]:%u";
     char shp[96], php[96], a_up[128], a_dump[300], a_hold[32], a_fleet[32], a_scheme[48],

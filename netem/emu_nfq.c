@@ -236,13 +236,14 @@ static int on_packet(struct nfq_q_handle *qh, struct nfgenmsg *msg, struct nfq_d
     int n = nfq_get_payload(nfa, &data);
     size_t bytes = n > 0 ? sb_nfq_link_bytes(data, (size_t)n, L->lowpan) : 0;
     if (!bytes && n > 0) bytes = (size_t)n;
-    int64_t release;
-    if (!sb_nfq_decide(&L->dir[d], sb_now_ns(), bytes, &release))
-        return nfq_set_verdict(qh, id, NF_DROP, 0, NULL);
-    if (L->held[d] >= HOLD_LIMIT || sb_nfq_heap_push(&L->heap, release, id, d) != SB_OK) {
+    if (L->held[d] >= HOLD_LIMIT) { /* full queue: tail drop, no link time, no loss draw */
         L->overflow[d]++;
         return nfq_set_verdict(qh, id, NF_DROP, 0, NULL);
     }
+    int64_t release;
+    if (!sb_nfq_decide(&L->dir[d], sb_now_ns(), bytes, &release))
+        return nfq_set_verdict(qh, id, NF_DROP, 0, NULL);
+    sb_nfq_heap_push(&L->heap, release, id, d); /* room: 2 x HOLD_LIMIT */
     L->held[d]++;
     return 0;
 }

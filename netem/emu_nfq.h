@@ -11,7 +11,12 @@
  *    stream for loss and one for jitter, so a run with a given seed is repeatable and the drop
  *    pattern does not depend on the jitter setting.
  *  - the I/O (emu_nfq.c): libnetfilter_queue, one queue per direction, a min-heap of held packets
- *    and one ppoll loop with nanosecond timeouts; verdicts are issued at the release time. */
+ *    and one ppoll loop with nanosecond timeouts; verdicts are issued at the release time.
+ *    sb_emu_start (emu.h) forks the loop into host link+1's namespace (PR_SET_PDEATHSIG: it dies
+ *    with the thread that started it, so start it from a thread that outlives the run), then
+ *    adds mangle PREROUTING -i IF (up) / POSTROUTING -o IF (down) NFQUEUE rules for IPv4 and
+ *    IPv6 there, without --queue-bypass: if the emulator dies, packets stop. Held packets count:
+ *    1000 per direction (tc netem's default limit), beyond which packets are tail-dropped. */
 #ifndef SB_EMU_NFQ_H
 #define SB_EMU_NFQ_H
 

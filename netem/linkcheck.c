@@ -134,7 +134,6 @@ static int parse(int argc, char **argv, opts *o)
             return SB_EINVAL;
         }
     }
-    if (o->rate == 0) o->rate = -1; /* --rate 0 would mean "unlimited": same as not given */
     return SB_OK;
 }
 

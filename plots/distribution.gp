@@ -12,13 +12,13 @@ set logscale y
 set offsets 0.7, 0.7, 0, 0
 set xtics rotate by 40 right noenhanced font ',9'
 unset key
-cols = nprofiles < 3 ? nprofiles : 3
-rows = (nprofiles + cols - 1) / cols
+cols = 1
+rows = nprofiles
 do for [term in 'svg png'] {
     if (term eq 'svg') {
-        set terminal svg size 600*cols,520*rows dynamic font 'DejaVu Sans,12' background '#ffffff'
+        set terminal svg size 1600,440*rows dynamic font 'DejaVu Sans,12' background '#ffffff'
     } else {
-        set terminal pngcairo size 600*cols,520*rows font 'DejaVu Sans,11' background '#ffffff'
+        set terminal pngcairo size 1600,440*rows font 'DejaVu Sans,11' background '#ffffff'
     }
     set output outdir.'/distribution.'.term
     set multiplot layout rows,cols title sprintf("Completion-time distribution per profile (box 25th-75th percentile, line median, whiskers 5th-95th)\n%s", sub) noenhanced

@@ -16,9 +16,9 @@ f = datadir.'/layers.dat'
 names = 'IP transport record CoAP security payload'
 do for [term in 'svg png'] {
     if (term eq 'svg') {
-        set terminal svg size 1500,900 dynamic font 'DejaVu Sans,12' background '#ffffff'
+        set terminal svg size 1800,1000 dynamic font 'DejaVu Sans,12' background '#ffffff'
     } else {
-        set terminal pngcairo size 1500,900 font 'DejaVu Sans,11' background '#ffffff'
+        set terminal pngcairo size 1800,1000 font 'DejaVu Sans,11' background '#ffffff'
     }
     set output outdir.'/layers.'.term
     set multiplot layout 2,1 title sprintf("Bytes per layer of one request-response, per stack\n%s", sub) noenhanced

@@ -672,7 +672,7 @@ size_t sb_edhoc_peer_suites(const sb_edhoc *e, int *suites, size_t cap)
 int sb_edhoc_cids(const sb_edhoc *e, const uint8_t **c_i, size_t *c_i_len, const uint8_t **c_r,
                   size_t *c_r_len)
 {
-    if (e->state != ST_DONE) return SB_EINVAL;
+    if (!e->c_i_len || !e->c_r_len) return SB_EINVAL;
     *c_i = e->c_i;
     *c_i_len = e->c_i_len;
     *c_r = e->c_r;

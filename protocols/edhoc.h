@@ -102,7 +102,8 @@ int sb_edhoc_write_error(int code, const char *diag, const int *suites, size_t n
  * the `sel` for a new attempt (RFC 9528 §6.3.2); SB_ENOTFOUND when there is none. */
 int sb_edhoc_pick_suite(const int *mine, size_t n, const int *peer, size_t npeer);
 
-/* After the handshake. */
+/* After the handshake. sb_edhoc_cids also answers as soon as both identifiers are known
+ * (initiator: once PLAINTEXT_2 was read), so that an error can be sent after C_R. */
 int sb_edhoc_cids(const sb_edhoc *e, const uint8_t **c_i, size_t *c_i_len, const uint8_t **c_r,
                   size_t *c_r_len);
 int sb_edhoc_suite(const sb_edhoc *e); /* selected cipher suite */

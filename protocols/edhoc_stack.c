@@ -4,8 +4,9 @@
  * ES256), LIB = openssl (default) | wolfssl for both the EDHOC and the OSCORE crypto.
  * The handshake: message_1 in a CON POST to /.well-known/edhoc with payload (true, message_1),
  * message_2 in its 2.04 piggybacked response, message_3 in a second POST prefixed with C_R,
- * answered by an empty 2.04; an EDHOC error travels in a 4.00 response (A.2). A wrong selected
- * suite (error 2) is retried once with a suite both sides support (§6.3.2).
+ * answered by an empty 2.04; an EDHOC error travels in a 4.00 response (A.2), and the
+ * initiator's own error in place of message_3, after C_R. Each side has the one suite of its
+ * id, so an error 2 (wrong selected suite) ends the run with that reason.
  * Credentials: by 'kid' (CCS) or by 'x5t' (X.509), the keys of RFC 9529 where the suite fits:
  * §3's P-256 keys (static DH and ES256), §2's Ed25519 keys and certificates, and for X25519
  * static DH the keys of the earlier trace draft (lake-wg/edhoc draft-ietf-lake-traces, static
@@ -432,65 +433,77 @@ static int client_handshake(sb_session *s, int64_t deadline)
     return rc ? rc : start_oscore(s, deadline);
 }
 
-static int client_exchanges(sb_session *s, sb_wl_conn *wc, int64_t deadline)
+/* Payload (C_R, x): C_R lets the responder find its session (Appendix A.2). */
+static size_t put_c_r(const sb_edhoc *e, uint8_t *out)
 {
-    sb_stack_ctx *c = s->c;
-    uint8_t pl[1 + SB_EDHOC_MAX_MSG], rbuf[SB_COAP_MAX_MSG];
-    size_t n;
-    sb_coap_msg req, resp;
-    int rc;
-    for (size_t attempt = 0, sel = 0;; attempt++) {
-        if ((rc = new_state(s, sel))) return rc;
-        /* message_1 with the CBOR true prefix (Appendix A.2). */
-        pl[0] = CBOR_TRUE;
-        if ((rc = sb_edhoc_i_msg1(s->e, pl + 1, sizeof pl - 1, &n)))
-            return sb_io_fail(s->io, rc, "edhoc: message_1: %s", sb_edhoc_reason(s->e));
-        s->sizes[0] = n;
-        sb_coap_init(&req, SB_COAP_CON, SB_COAP_POST, 0, NULL, 0);
-        sb_coap_add_path(&req, WELL_KNOWN);
-        req.payload = pl;
-        req.payload_len = n + 1;
-        if ((rc = sb_wl_exchange(wc, &req, &resp, rbuf, sizeof rbuf, &s->wl, deadline)))
-            return sb_io_fail(s->io, rc, "edhoc: no answer to message_1 (%s)", sb_strerror(rc));
-        rc = sb_edhoc_i_msg2(s->e, resp.payload, resp.payload_len);
-        if (rc == SB_OK) {
-            s->sizes[1] = resp.payload_len;
-            break;
-        }
-        int peer = sb_edhoc_peer_error(s->e), suites[SB_EDHOC_MAX_SUITES];
-        if (peer == SB_EDHOC_ERR_WRONG_SUITE && attempt == 0) {
-            size_t ns = sb_edhoc_peer_suites(s->e, suites, SB_EDHOC_MAX_SUITES);
-            int mine[1] = {c->suite};
-            int k = sb_edhoc_pick_suite(mine, 1, suites, ns);
-            if (k >= 0) {
-                sel = (size_t)k;
-                continue;
-            }
-        }
-        /* TODO: send our EDHOC error in place of message_3 (a POST prefixed with C_R). */
-        return sb_io_fail(s->io, rc, "edhoc: message_2 (%d.%02d): %s", resp.code >> 5,
-                          resp.code & 31, sb_edhoc_reason(s->e));
-    }
-    /* message_3, prefixed with C_R so the responder finds its session (Appendix A.2). */
     const uint8_t *ci, *cr;
     size_t cil, crl;
-    if ((rc = sb_edhoc_i_msg3(s->e, pl + 1 + SB_EDHOC_MAX_CID, SB_EDHOC_MAX_MSG - 8, &n)))
-        return sb_io_fail(s->io, rc, "edhoc: message_3: %s", sb_edhoc_reason(s->e));
-    s->sizes[2] = n;
-    sb_edhoc_cids(s->e, &ci, &cil, &cr, &crl);
     sb_cbor_w w;
-    uint8_t pre[SB_EDHOC_MAX_CID + 1];
-    sb_cbor_w_init(&w, pre, sizeof pre);
+    if (sb_edhoc_cids(e, &ci, &cil, &cr, &crl)) return 0;
+    sb_cbor_w_init(&w, out, 1 + SB_EDHOC_MAX_CID);
     if (sb_edhoc_cid_is_int(cr, crl))
         sb_cbor_put_raw(&w, cr, 1);
     else
         sb_cbor_put_bstr(&w, cr, crl);
-    memmove(pl + w.len, pl + 1 + SB_EDHOC_MAX_CID, n);
-    memcpy(pl, pre, w.len);
+    return w.err ? 0 : w.len;
+}
+
+/* Our EDHOC error in place of message_3 (§6), when C_R is known; its answer is not awaited
+ * beyond a short while: the handshake failed either way. */
+static void send_error(sb_session *s, sb_wl_conn *wc, int64_t deadline)
+{
+    uint8_t pl[1 + SB_EDHOC_MAX_CID + 256], rbuf[SB_COAP_MAX_MSG];
+    size_t k = put_c_r(s->e, pl), n;
+    sb_coap_msg req, resp;
+    if (!k || sb_edhoc_error_msg(s->e, pl + k, sizeof pl - k, &n) != SB_OK) return;
     sb_coap_init(&req, SB_COAP_CON, SB_COAP_POST, 0, NULL, 0);
     sb_coap_add_path(&req, WELL_KNOWN);
     req.payload = pl;
-    req.payload_len = w.len + n;
+    req.payload_len = k + n;
+    int64_t soon = sb_now_ns() + 2 * (int64_t)s->wl.ack_timeout_ms * SB_NS_PER_MS;
+    sb_wl_exchange(wc, &req, &resp, rbuf, sizeof rbuf, &s->wl, soon < deadline ? soon : deadline);
+}
+
+static int client_exchanges(sb_session *s, sb_wl_conn *wc, int64_t deadline)
+{
+    uint8_t pl[1 + SB_EDHOC_MAX_MSG], rbuf[SB_COAP_MAX_MSG];
+    size_t n;
+    sb_coap_msg req, resp;
+    int rc;
+    /* The stack offers its one suite: an error 2 means no suite in common (a multi-suite
+     * initiator would retry with sb_edhoc_pick_suite's choice, RFC 9528 §6.3.2). */
+    if ((rc = new_state(s, 0))) return rc;
+    /* message_1 with the CBOR true prefix (Appendix A.2). */
+    pl[0] = CBOR_TRUE;
+    if ((rc = sb_edhoc_i_msg1(s->e, pl + 1, sizeof pl - 1, &n)))
+        return sb_io_fail(s->io, rc, "edhoc: message_1: %s", sb_edhoc_reason(s->e));
+    s->sizes[0] = n;
+    sb_coap_init(&req, SB_COAP_CON, SB_COAP_POST, 0, NULL, 0);
+    sb_coap_add_path(&req, WELL_KNOWN);
+    req.payload = pl;
+    req.payload_len = n + 1;
+    if ((rc = sb_wl_exchange(wc, &req, &resp, rbuf, sizeof rbuf, &s->wl, deadline)))
+        return sb_io_fail(s->io, rc, "edhoc: no answer to message_1 (%s)", sb_strerror(rc));
+    if ((rc = sb_edhoc_i_msg2(s->e, resp.payload, resp.payload_len))) {
+        rc = sb_io_fail(s->io, rc, "edhoc: message_2 (%d.%02d): %s", resp.code >> 5,
+                        resp.code & 31, sb_edhoc_reason(s->e));
+        send_error(s, wc, deadline);
+        return rc;
+    }
+    s->sizes[1] = resp.payload_len;
+    /* (C_R, message_3) (Appendix A.2). */
+    size_t k = put_c_r(s->e, pl);
+    if (!k) return sb_io_fail(s->io, SB_EPROTO, "edhoc: no C_R");
+    if ((rc = sb_edhoc_i_msg3(s->e, pl + k, sizeof pl - k, &n))) {
+        rc = sb_io_fail(s->io, rc, "edhoc: message_3: %s", sb_edhoc_reason(s->e));
+        send_error(s, wc, deadline);
+        return rc;
+    }
+    s->sizes[2] = n;
+    sb_coap_init(&req, SB_COAP_CON, SB_COAP_POST, 0, NULL, 0);
+    sb_coap_add_path(&req, WELL_KNOWN);
+    req.payload = pl;
+    req.payload_len = k + n;
     if ((rc = sb_wl_exchange(wc, &req, &resp, rbuf, sizeof rbuf, &s->wl, deadline)))
         return sb_io_fail(s->io, rc, "edhoc: no answer to message_3 (%s)", sb_strerror(rc));
     if (resp.code != SB_COAP_CHANGED) {
@@ -580,7 +593,10 @@ static int edhoc_resource(void *arg, const sb_coap_msg *req, sb_coap_msg *resp, 
         return SB_OK;
     }
     if ((rc = sb_edhoc_r_msg3(s->e, p + off, pl - off))) {
-        error_response(s, resp, pbuf, pcap);
+        if (sb_edhoc_peer_error(s->e))
+            resp->code = SB_COAP_CHANGED; /* the initiator's error, received: no error back */
+        else
+            error_response(s, resp, pbuf, pcap);
         s->fatal = sb_io_fail(s->io, rc, "edhoc: message_3: %s", sb_edhoc_reason(s->e));
         return SB_OK;
     }

@@ -10,6 +10,7 @@
 #include <wolfssl/ssl.h>
 #include <wolfssl/version.h>
 #include <wolfssl/error-ssl.h>
+#include <wolfssl/wolfcrypt/ecc.h>
 #include <wolfssl/wolfcrypt/error-crypt.h>
 #include <wolfssl/wolfcrypt/hmac.h>
 #include <wolfssl/wolfcrypt/random.h>
@@ -257,6 +258,11 @@ static void ctx_free(void *p)
     if (c->saved) wolfSSL_SESSION_free(c->saved);
     if (c->ctx) wolfSSL_CTX_free(c->ctx);
     free(c);
+#ifdef FP_ECC
+    /* this build caches fixed-point ECC tables per thread (FP_ECC + HAVE_THREAD_LS); an
+     * endpoint's thread drops its own, wolfSSL_Cleanup only ever frees the last caller's */
+    wc_ecc_fp_free();
+#endif
     wolfSSL_Cleanup(); /* reference counted with wolfSSL_Init */
 }
 

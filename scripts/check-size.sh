@@ -29,6 +29,8 @@
 #   --jobs N           cells run in parallel (default 2; env SIZE_JOBS)
 #   --bin PATH         secbench binary (default build/secbench; env SB)
 #   --raw FILE         also keep every measured row (one CSV line per run) in FILE
+#   --measured FILE    compare (or aggregate) the rows of FILE (as --measure/--raw write them)
+#                      instead of measuring
 # Exit: 0 ok, 1 difference beyond tolerance / stale baseline / failed run, 2 bad usage.
 set -u
 cd "$(dirname "$0")/.." || exit 2
@@ -56,6 +58,7 @@ jobs=${SIZE_JOBS:-2}
 mode=check
 measure_out=
 raw_out=
+measured_in=
 
 usage() { sed -n '/^# usage:/,/^# Exit:/s/^# \{0,1\}//p' "$0"; exit 2; }
 
@@ -103,6 +106,7 @@ while [ $# -gt 0 ]; do
     --jobs) jobs=${2:?}; shift ;;
     --bin) SB=${2:?}; shift ;;
     --raw) raw_out=${2:?}; shift ;;
+    --measured) measured_in=${2:?}; shift ;;
     -h|--help) usage ;;
     *) echo "check-size: unknown option $1" >&2; usage ;;
     esac
@@ -161,10 +165,15 @@ for s in "${stacks[@]}"; do
 done >"$tmp/cells"
 ncells=$(( $(wc -l <"$tmp/cells") / repeat ))
 t0=$(date +%s)
+if [ -n "$measured_in" ]; then
+    [ -f "$measured_in" ] || { echo "check-size: no file $measured_in" >&2; exit 2; }
+    tail -n +2 "$measured_in" | SEL="$sel_regex" awk -F, 'ENVIRON["SEL"] == "" || $1 ~ ENVIRON["SEL"]' >"$tmp/raw"
+else
 echo "check-size: $ncells cells (${#stacks[@]} stacks x {$scenarios} x payload {$payloads})$([ "$repeat" -gt 1 ] && echo " x $repeat runs"), $jobs in parallel, $sb_shown --emulator none" >&2
 xargs -P "$jobs" -d '\n' -I{} "$0" --cell {} <"$tmp/cells" >"$tmp/raw"
 dt=$(( $(date +%s) - t0 ))
 echo "check-size: measured in ${dt}s" >&2
+fi
 if [ -s "$SIZE_NOTES" ]; then
     echo "check-size: $(wc -l <"$SIZE_NOTES") runs retried (retransmissions or unclassified bytes on the ideal link):" >&2
     sed 's/^/  /' "$SIZE_NOTES" >&2

@@ -49,7 +49,7 @@ function dirtotals(list, dirs, tot,   e, d, n, i, v, dir) {
     if (list == "none" || list == "") return
     n = split(list, e, "/"); split(dirs, d, "/")
     for (i = 1; i <= n; i++) {
-        v = e[i]; dir = d[i]; if (v ~ /:/) { dir = v; sub(/:.*/, "", dir) }
+        v = e[i]; dir = (v ~ /:/) ? v : d[i]; sub(/:.*/, "", dir)
         sub(/^.*:/, "", v); tot[dir] += v
     }
 }
@@ -254,12 +254,14 @@ function compare_end(   i, k, kk, c, nfail, line, f, nreg, nstale, nok, s, key, 
         nbad++
         if (fk[i] == "FAILED") { msg = "FAIL " fstack[i] " " fcell[i] ": run failed: " ferr[i]; print msg > "/dev/stderr"; continue }
         if (fcol[i] == "(cell)") {
-            if (fnew[i] == "stack") msg = "STALE BASELINE: stack " fstack[i] " (" fcell[i] ") is new, not in the baseline"
-            else if (fnew[i] == "cell") msg = "STALE BASELINE: " fstack[i] " " fcell[i] " is not in the baseline"
-            else if (fnew[i] == "gone-stack") msg = "STALE BASELINE: stack " fstack[i] " (" fcell[i] ") is in the baseline but no longer listed by secbench list"
-            else msg = "STALE BASELINE: " fstack[i] " " fcell[i] " is in the baseline but was not measured"
-            print msg "; refresh it with `make size-baseline`" > "/dev/stderr"
-            if (!(fstack[i] in stalemsg)) stalemsg[fstack[i]] = 1
+            # a new or vanished stack is one message, its cells counted
+            if (fnew[i] ~ /stack/ && (fstack[i] in stackmsg)) { stackmsg[fstack[i]]++; continue }
+            if (fnew[i] == "stack") msg = "stack " fstack[i] " is new: not in the baseline"
+            else if (fnew[i] == "cell") msg = fstack[i] " " fcell[i] " is not in the baseline"
+            else if (fnew[i] == "gone-stack") msg = "stack " fstack[i] " is in the baseline but no longer listed by secbench list"
+            else msg = fstack[i] " " fcell[i] " is in the baseline but was not measured"
+            if (fnew[i] ~ /stack/) { stackmsg[fstack[i]] = 1; stackline[fstack[i]] = msg; continue }
+            print "STALE BASELINE: " msg "; refresh it with `make size-baseline`" > "/dev/stderr"
             continue
         }
         msg = fstack[i] " " fcell[i] " " fcol[i] ": baseline " fb[i] ", measured " fm[i] " (" fd[i] ", tolerance " tolstr(ft[i]) ")"
@@ -268,6 +270,8 @@ function compare_end(   i, k, kk, c, nfail, line, f, nreg, nstale, nok, s, key, 
         else print "CHANGED " msg " (a value became or stopped being measurable)" > "/dev/stderr"
         if (fk[i] == "REGRESSION") nreg++; else nstale++
     }
+    for (k in stackmsg)
+        print "STALE BASELINE: " stackline[k] " (" stackmsg[k] " cells); refresh it with `make size-baseline`" > "/dev/stderr"
     printf "check-size: %d cells measured, %d differences within tolerance, %d regressions, %d stale-baseline findings, %d failed runs\n", nm, nok, nreg, nbad - nreg - nfail, nfail > "/dev/stderr"
     exit nbad > 0
 }

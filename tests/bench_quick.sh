@@ -19,7 +19,8 @@ cat >"$tmp/edge.matrix" <<'M'
 set timeout=1 margin=1
 stacks=coap,oscore,edhoc-m3-s0,tls1.3-wolfssl-psk-ccm8 profiles=nbiot repeat=2
 M
-out=$(SECBENCH_EXE=$fake FAKE_CRASH=oscore FAKE_HANG=edhoc-m3-s0 FAKE_BAD=coap \
+hang=$((900 + RANDOM % 99)).$$ # a unique sleep to look for afterwards
+out=$(SECBENCH_EXE=$fake FAKE_CRASH=oscore FAKE_HANG=edhoc-m3-s0 FAKE_HANG_SECS=$hang FAKE_BAD=coap \
     $SB matrix "$tmp/edge.matrix" --out "$tmp/edge" 2>"$tmp/edge.log")
 check "matrix exit status" 0 $?
 check "matrix prints the run folder" "$tmp/edge" "$out"
@@ -31,7 +32,7 @@ check "hang killed at the wall-clock limit" 2 "$(jq -r 'select(.stack=="edhoc-m3
 check "garbage output recorded with the exit code" 2 "$(jq -r 'select(.stack=="coap") | .error' "$tmp/edge/results.json" | grep -c '^no result row (exit 2): fake: bad usage')"
 check "good rows kept" 2 "$(jq -r 'select(.ok==true) | .stack' "$tmp/edge/results.json" | wc -l)"
 check "repeat filled in" "1 2" "$(jq -r 'select(.stack=="oscore") | .repeat' "$tmp/edge/results.json" | sort | paste -sd' ')"
-check "no hung child left" 0 "$(pgrep -f 'fake-secbench.sh run --stack edhoc-m3-s0' | wc -l)"
+check "hung children killed with their process group" 0 "$(pgrep -fx "sleep $hang" | wc -l)"
 seeds1=$(jq -r .seed "$tmp/edge/results.json" | sort | paste -sd' ')
 SECBENCH_EXE=$fake $SB matrix "$tmp/edge.matrix" --out "$tmp/edge2" >/dev/null 2>&1
 check "seeds repeat across runs" "$seeds1" "$(jq -r .seed "$tmp/edge2/results.json" | sort | paste -sd' ')"
@@ -42,7 +43,7 @@ cat >"$tmp/int.matrix" <<'M'
 set timeout=30
 stacks=coap,tls1.3-wolfssl-psk-ccm8,edhoc-m3-s0 profiles=nbiot repeat=2
 M
-SECBENCH_EXE=$fake FAKE_HANG=edhoc-m3-s0 $SB matrix "$tmp/int.matrix" --out "$tmp/int" --jobs 4 \
+SECBENCH_EXE=$fake FAKE_HANG=edhoc-m3-s0 FAKE_HANG_SECS=$hang $SB matrix "$tmp/int.matrix" --out "$tmp/int" --jobs 4 \
     >/dev/null 2>"$tmp/int.log" &
 pid=$!
 for _ in $(seq 50); do [ "$(lines "$tmp/int/results.json")" -ge 4 ] && break; sleep 0.1; done
@@ -51,6 +52,7 @@ kill -INT $pid
 wait $pid
 check "interrupted matrix exits 130" 130 $?
 check "finished cells kept, hung ones not recorded" 4 "$(lines "$tmp/int/results.json")"
+check "interrupted cells killed" 0 "$(pgrep -fx "sleep $hang" | wc -l)"
 SECBENCH_EXE=$fake $SB matrix --resume "$tmp/int" >/dev/null 2>"$tmp/resume.log"
 check "resume exit status" 0 $?
 check "resume ran only the missing cells" 1 "$(grep -c '2 cells to run on resume (4 already done)' "$tmp/resume.log")"

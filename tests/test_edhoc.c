@@ -629,15 +629,48 @@ static void test_truncated_messages(void **st)
         assert_int_equal(msg[0], 0x01);
         pair_end(&q);
     }
-    assert_int_equal(sb_edhoc_r_msg1(p.er, p.m1, p.l1), SB_OK);
-    assert_int_equal(sb_edhoc_r_msg2(p.er, p.m2, sizeof p.m2, &p.l2), SB_OK);
-    for (size_t n = 0; n < p.l2; n++) {
-        pair q;
-        pair_start(&q, 1);
-        assert_int_not_equal(sb_edhoc_i_msg2(q.ei, p.m2, n), SB_OK);
-        pair_end(&q);
-    }
     pair_end(&p);
+
+    /* Every strict prefix of RFC 9529 §3's message_2 and message_3, to the trace's states. */
+    uint8_t m1[64], m2[64], m3[64], out[64];
+    size_t l1 = hx(T2_M1, m1, sizeof m1), l2 = hx(T2_M2, m2, sizeof m2);
+    size_t l3 = hx(T2_M3, m3, sizeof m3), n;
+    party I, R;
+    party_ccs(&I, T2_CRED_I, T2_SK_I);
+    party_ccs(&R, T2_CRED_R, T2_SK_R);
+    const int si[] = {6, 2}, sr[] = {2};
+    const uint8_t c_i[] = {0x37}, c_r[] = {0x27};
+    sb_edhoc_config ci = cfg_for("openssl", 3, si, 2, 1, c_i, 1, &I, &R);
+    sb_edhoc_config cr_ = cfg_for("openssl", 3, sr, 1, 0, c_r, 1, &R, &I);
+    for (size_t k = 0; k <= l2; k++) {
+        sb_edhoc *e;
+        assert_int_equal(sb_edhoc_new(&e, &ci, SB_EDHOC_INITIATOR), SB_OK);
+        inject(e, T2_X, T2_GX);
+        assert_int_equal(sb_edhoc_i_msg1(e, out, sizeof out, &n), SB_OK);
+        int rc = sb_edhoc_i_msg2(e, m2, k);
+        if (k == l2) {
+            assert_int_equal(rc, SB_OK); /* the whole message is fine */
+        } else {
+            assert_int_equal(rc, SB_EPROTO);
+            expect_error1(e, "malformed message_2");
+        }
+        sb_edhoc_free(e);
+    }
+    for (size_t k = 0; k <= l3; k++) {
+        sb_edhoc *e;
+        assert_int_equal(sb_edhoc_new(&e, &cr_, SB_EDHOC_RESPONDER), SB_OK);
+        inject(e, T2_Y, T2_GY);
+        assert_int_equal(sb_edhoc_r_msg1(e, m1, l1), SB_OK);
+        assert_int_equal(sb_edhoc_r_msg2(e, out, sizeof out, &n), SB_OK);
+        int rc = sb_edhoc_r_msg3(e, m3, k);
+        if (k == l3) {
+            assert_int_equal(rc, SB_OK);
+        } else {
+            assert_int_equal(rc, SB_EPROTO);
+            expect_error1(e, "malformed message_3");
+        }
+        sb_edhoc_free(e);
+    }
 
     /* A truncated message_1 with a known diagnostic. */
     pair_start(&p, 1);
@@ -952,6 +985,15 @@ static void test_stack(void **st)
     stack_run(&c3, &s3);
     assert_int_not_equal(c3.rc, SB_OK);
     assert_non_null(strstr(c3.err, "wrong selected cipher suite"));
+    /* The initiator does not know the responder's credential (kid offered, x5t expected): it
+     * sends error 3 after C_R, and the responder stops at once with that reason. */
+    side c4 = {.id = "edhoc-m3-s2", .opts = {"edhoc-cred", "x5t"}};
+    side s4 = {.id = "edhoc-m3-s2", .opts = {"edhoc-cred", "kid"}};
+    stack_run(&c4, &s4);
+    assert_int_equal(c4.rc, SB_ENOTFOUND);
+    assert_non_null(strstr(c4.err, "unknown ID_CRED_R"));
+    assert_int_equal(s4.rc, SB_EPROTO);
+    assert_non_null(strstr(s4.err, "unknown credential referenced"));
 }
 
 static void test_stack_options(void **st)

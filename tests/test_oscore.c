@@ -18,6 +18,7 @@
 
 #include "../bench/coapmsg.h"
 #include "../bench/io.h"
+#include "../bench/oscore_cli.h"
 #include "../bench/params.h"
 #include "../bench/util.h"
 #include "../protocols/oscore.h"
@@ -1008,6 +1009,109 @@ static void test_stack_over_dtls(void **st)
     }
 }
 
+/* `secbench oscore ...`: output and exit status (stdout captured in a temporary file). */
+static int cli(char *out, size_t cap, int argc, const char **argv)
+{
+    fflush(stdout);
+    FILE *f = tmpfile();
+    int saved = dup(1);
+    dup2(fileno(f), 1);
+    int rc = sb_oscore_cli(argc, (char **)argv);
+    fflush(stdout);
+    dup2(saved, 1);
+    close(saved);
+    rewind(f);
+    size_t n = fread(out, 1, cap - 1, f);
+    out[n] = 0;
+    fclose(f);
+    return rc;
+}
+
+static void test_cli(void **st)
+{
+    char out[4096];
+#define CLI(...)                                                                               \
+    ({                                                                                         \
+        const char *a[] = {"oscore", __VA_ARGS__};                                             \
+        cli(out, sizeof out, (int)(sizeof a / sizeof a[0]), a);                                \
+    })
+    assert_int_equal(CLI("protect", "--secret", SECRET, "--salt", SALT, "--sender-id", "",
+                         "--recipient-id", "01", "--seq", "20", REQ),
+                     0);
+    assert_string_equal(out, C4 "\n");
+    assert_int_equal(CLI("protect", "--secret", SECRET, "--sender-id", "00", "--recipient-id",
+                         "01", "--seq", "20", "--lib", "wolfssl", REQ),
+                     0);
+    assert_string_equal(out, C5 "\n");
+    assert_int_equal(CLI("protect", "--secret", SECRET, "--salt", SALT, "--id-context", IDCTX,
+                         "--send-id-context", "--sender-id", "", "--recipient-id", "01", "--seq",
+                         "20", REQ),
+                     0);
+    assert_string_equal(out, C6 "\n");
+    assert_int_equal(CLI("unprotect", "--secret", SECRET, "--salt", SALT, "--id-context", IDCTX,
+                         "--sender-id", "01", "--recipient-id", "", C6),
+                     0);
+    assert_string_equal(out, REQ "\n");
+    assert_int_equal(CLI("protect", "--response", "--request-kid", "", "--request-piv", "14",
+                         "--secret", SECRET, "--salt", SALT, "--sender-id", "01",
+                         "--recipient-id", "", RESP),
+                     0);
+    assert_string_equal(out, C7 "\n");
+    assert_int_equal(CLI("protect", "--response", "--request-kid", "", "--request-piv", "14",
+                         "--secret", SECRET, "--salt", SALT, "--sender-id", "01",
+                         "--recipient-id", "", "--seq", "0", RESP),
+                     0);
+    assert_string_equal(out, C8 "\n");
+    assert_int_equal(CLI("unprotect", "--response", "--request-kid", "", "--request-piv", "14",
+                         "--secret", SECRET, "--salt", SALT, "--sender-id", "", "--recipient-id",
+                         "01", C8),
+                     0);
+    assert_string_equal(out, RESP "\n");
+    /* Rejected messages: exit 1. */
+    assert_int_equal(CLI("unprotect", "--response", "--request-kid", "", "--request-piv", "15",
+                         "--secret", SECRET, "--salt", SALT, "--sender-id", "", "--recipient-id",
+                         "01", C7),
+                     1);
+    assert_int_equal(CLI("unprotect", "--secret", SECRET, "--salt", SALT, "--sender-id", "01",
+                         "--recipient-id", "02", C4),
+                     1); /* unknown kid */
+    assert_int_equal(CLI("unprotect", "--secret", SECRET, "--salt", SALT, "--sender-id", "01",
+                         "--recipient-id", "", "44025d1f"),
+                     1); /* no OSCORE option */
+    assert_int_equal(CLI("protect", "--secret", SECRET, "--sender-id", "", "--recipient-id", "01",
+                         "--seq", "1", "4401"),
+                     1); /* truncated message */
+    assert_string_equal(out, "");
+    /* Bad usage: exit 2. */
+    assert_int_equal(CLI("protect", "--secret", SECRET, "--sender-id", "", "--recipient-id", "01",
+                         REQ),
+                     2); /* no --seq */
+    assert_int_equal(CLI("protect", "--secret", SECRET, "--sender-id", "", "--recipient-id", "01",
+                         "--seq", "1099511627776", REQ),
+                     2); /* 2^40 */
+    assert_int_equal(CLI("protect", "--secret", SECRET, "--sender-id", "", "--recipient-id", "01",
+                         "--seq", "-1", REQ),
+                     2);
+    assert_int_equal(CLI("protect", "--secret", "0g", "--sender-id", "", "--recipient-id", "01",
+                         "--seq", "1", REQ),
+                     2);
+    assert_int_equal(CLI("protect", "--bogus", "--secret", SECRET, "--sender-id", "",
+                         "--recipient-id", "01", "--seq", "1", REQ),
+                     2);
+    assert_int_equal(CLI("unprotect", "--secret", SECRET, "--sender-id", "01", C4), 2);
+    assert_int_equal(CLI("unprotect", "--secret", SECRET, "--sender-id", "01", "--recipient-id",
+                         "", "abc"),
+                     2); /* odd hex */
+    assert_int_equal(CLI("frobnicate"), 2);
+    assert_int_equal(CLI("--help"), 0);
+    assert_non_null(strstr(out, "secbench oscore protect"));
+    /* The 2^40 - 1 boundary goes through. */
+    assert_int_equal(CLI("protect", "--secret", SECRET, "--sender-id", "", "--recipient-id", "01",
+                         "--seq", "1099511627775", REQ),
+                     0);
+#undef CLI
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1025,6 +1129,7 @@ int main(void)
         cmocka_unit_test(test_default_overhead),
         cmocka_unit_test(test_error_responses),
         cmocka_unit_test(test_echo),
+        cmocka_unit_test(test_cli),
         cmocka_unit_test(test_stack_params),
         cmocka_unit_test(test_stack_basic),
         cmocka_unit_test(test_stack_echo_and_errors),

@@ -29,7 +29,7 @@ while [ $# -gt 0 ]; do
     shift
 done
 [ "$stack" = "$FAKE_CRASH" ] && { echo "fake: about to crash" >&2; kill -SEGV $$; }
-[ "$stack" = "$FAKE_HANG" ] && { echo "fake: hanging" >&2; exec sleep 1000; }
+[ "$stack" = "$FAKE_HANG" ] && { echo "fake: hanging" >&2; exec sleep "${FAKE_HANG_SECS:-1000}"; }
 [ "$stack" = "$FAKE_BAD" ] && { echo "not json"; echo "fake: bad usage" >&2; exit 2; }
 exec awk -v stack="$stack" -v profile="$profile" -v scenario="$scenario" -v seed="$seed" \
     -v requests="$requests" -v delay="$delay" -v loss="$loss" -v via="$via" 'BEGIN {
