@@ -265,9 +265,11 @@ static int handle(void *arg, const sb_coap_msg *req, sb_coap_msg *resp, uint8_t 
     else if (px->up_state < 0)
         diag(resp, SB_COAP_BAD_GATEWAY, px->up_err, pbuf, pcap);
     else {
-        memcpy(copy, fwd.payload, fwd.payload_len);
-        fwd.payload = copy;
-        tamper(px, copy, fwd.payload_len, &px->tampered_req);
+        if (fwd.payload_len) { /* a copy the proxy may change */
+            memcpy(copy, fwd.payload, fwd.payload_len);
+            fwd.payload = copy;
+            tamper(px, copy, fwd.payload_len, &px->tampered_req);
+        }
         sb_workload w = px->up.wl;
         int rc = sb_wl_exchange(&px->uwc, &fwd, &ursp, rbuf, sizeof rbuf, &w, px->deadline);
         /* the exchange set type, MID and token: dump what was actually sent */
@@ -293,7 +295,7 @@ static int handle(void *arg, const sb_coap_msg *req, sb_coap_msg *resp, uint8_t 
                 resp->nopts = 0;
                 diag(resp, SB_COAP_BAD_GATEWAY, "response too large", pbuf, pcap);
             } else {
-                memcpy(pbuf, ursp.payload, ursp.payload_len);
+                if (ursp.payload_len) memcpy(pbuf, ursp.payload, ursp.payload_len);
                 tamper(px, pbuf, ursp.payload_len, &px->tampered_resp);
                 resp->payload = ursp.payload_len ? pbuf : NULL;
                 resp->payload_len = ursp.payload_len;
@@ -318,7 +320,7 @@ static void report_extra(const proxy *px, unsigned held, FILE *f)
 static void copy_marks(sb_report *rep, const sb_io *io)
 {
     size_t n = io->nmarks < SB_REPORT_MAX_MARKS ? io->nmarks : SB_REPORT_MAX_MARKS;
-    memcpy(rep->marks, io->marks, n * sizeof io->marks[0]);
+    if (n) memcpy(rep->marks, io->marks, n * sizeof io->marks[0]);
     rep->nmarks = n;
 }
 

@@ -574,9 +574,14 @@ void sb_row_fill_endpoint(sb_row *row, const sb_role_cfg *cfg, const sb_report *
     sb_row_set_str(row, "heap_source", c->heap_peak == SB_NA ? "unavailable: heap interposition "
                    "compiled out (sanitizer build)" : "malloc interposition (usable size), "
                    "counted from after library initialisation");
-    if (c->edhoc_msg[0] != SB_NA) {
-        snprintf(buf, sizeof buf, "[%lld,%lld,%lld]", (long long)c->edhoc_msg[0],
-                 (long long)c->edhoc_msg[1], (long long)c->edhoc_msg[2]);
+    if (c->edhoc_msg[0] != SB_NA) { /* a failed handshake may know only the first sizes */
+        size_t n = (size_t)snprintf(buf, sizeof buf, "[");
+        for (int i = 0; i < 3; i++)
+            n += (size_t)(c->edhoc_msg[i] == SB_NA
+                              ? snprintf(buf + n, sizeof buf - n, "%snull", i ? "," : "")
+                              : snprintf(buf + n, sizeof buf - n, "%s%lld", i ? "," : "",
+                                         (long long)c->edhoc_msg[i]));
+        snprintf(buf + n, sizeof buf - n, "]");
         sb_row_set_json(row, "edhoc_msg_bytes", buf);
     }
 }

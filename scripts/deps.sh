@@ -4,7 +4,7 @@
 set -e
 PKGS="build-essential pkg-config clang libclang-rt-14-dev libwolfssl-dev libssl-dev libcoap3-dev
 libcoap3-bin libpcap-dev libnetfilter-queue-dev libcmocka-dev gnuplot-nox hyperfine tshark
-valgrind iproute2 iptables ethtool jq procps git"
+valgrind iproute2 iptables ethtool jq procps git xxd"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

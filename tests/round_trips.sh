@@ -19,4 +19,15 @@ for pat in '^tls1\.3-' '^tls1\.2-' '^dtls1\.2-'; do
     *) check "$s cold" "true 4" "$(rt "$s")" ;;
     esac
 done
+# EDHOC then OSCORE (RFC 9528 Appendix A.2): message_1/message_2, message_3 and its response,
+# then the request: 3. The EDHOC messages themselves: method 3, suite 2, 1-byte kid and
+# connection identifiers = [37, 45, 19] (draft-ietf-iotops-security-protocol-comparison §3.1).
+if $SB list | grep -qx edhoc-m3-s2; then
+    row=$($SB run --stack edhoc-m3-s2 --delay 10 --format json)
+    check "edhoc-m3-s2 round trips" "true 3" "$(jq -r '"\(.ok) \(.round_trips)"' <<<"$row")"
+    check "edhoc-m3-s2 edhoc_msg_bytes" "[37,45,19]" "$(jq -c .edhoc_msg_bytes <<<"$row")"
+    check "edhoc-m0-s2 edhoc_msg_bytes" "[37,102,77]" "$($SB run --stack edhoc-m0-s2 --format json | jq -c .edhoc_msg_bytes)"
+else
+    echo "FAIL edhoc-m3-s2 is not listed"; fails=$((fails + 1))
+fi
 finish
