@@ -30,6 +30,7 @@ static void usage(FILE *f)
           "  list         the stacks of this build (--json details, --all unavailable too)\n"
           "  client       the workload once against any server (standalone)\n"
           "  server       serve the workload's resource until interrupted (standalone)\n"
+          "  proxy        a CoAP forward proxy (RFC 7252 5.7), as `run --via proxy` uses it\n"
           "  link-check   configured vs measured delay, jitter, loss and rate of a link\n"
           "  oscore       protect / unprotect CoAP messages with OSCORE (RFC 8613), speed\n",
           f);

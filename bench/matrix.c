@@ -280,7 +280,9 @@ static double estimate_s(const sb_profile *p, const char *id, const char *scenar
     double retx = 2 * rts * loss * 1.0; /* DTLS/TCP timers ~1 s, CoAP's 2-3 s rarer */
     /* Start-up measured on the 2-core reference machine: ~0.35 s per run alone on the ideal
      * link, ~1 s per run with emulation when 4 run side by side. */
-    return (link_is_ideal(p) ? 0.35 : 1.0) + rts * rtt + ser + retx;
+    /* callgrind: ~10 s of start-up and a slowed client (measured) */
+    double vg = strstr(opts, "--valgrind") ? 10 : 0;
+    return (link_is_ideal(p) ? 0.35 : 1.0) + rts * rtt + ser + retx + vg;
 }
 
 static int add_cell(plan *pl, const cell *c)
@@ -715,8 +717,8 @@ typedef struct runner {
     size_t json_len, csv_len;
     size_t total, done, ok, failed, resumed;
     double est_done, actual_done; /* for the ETA correction */
-    int64_t t0;
-    int progress_shown;
+    int64_t t0, written_ns;
+    int progress_shown, dirty;
 } runner;
 
 static int buf_append(char **buf, size_t *len, const char *s, size_t n)
@@ -757,6 +759,8 @@ static int path_in(const runner *r, const char *name, char *out, size_t cap)
 
 static int write_outputs(runner *r)
 {
+    r->dirty = 0;
+    r->written_ns = sb_now_ns();
     char p[4200];
     path_in(r, "results.json", p, sizeof p);
     int rc = sb_write_atomic(p, r->json ? r->json : "", r->json_len);
@@ -803,6 +807,10 @@ static void progress(runner *r, const cell *last, const sb_row *row, double secs
     fmt_dur((double)(sb_now_ns() - r->t0) / 1e9, el, sizeof el);
     int running = 0;
     for (int k = 0; k < r->nkids; k++) running += r->kids[k].pid > 0;
+    if (r->tty && last && row && sb_row_num(row, "ok") != 1) /* failures stay on screen */
+        fprintf(stderr, "\r\033[KFAIL %s %s %s rep %d%s%s: %s\n", last->stack, last->profile,
+                last->scenario, last->rep, last->opts[0] ? " " : "", last->opts,
+                sb_row_str(row, "error", buf, sizeof buf) ?: "?");
     if (r->tty) {
         const int w = 30;
         int fill = r->total ? (int)(w * r->done / r->total) : w;
@@ -930,7 +938,7 @@ static int finish(runner *r, child *ch)
     double secs = (double)(sb_now_ns() - ch->start_ns) / 1e9;
     sb_row *row = child_row(ch);
     int rc = row ? add_row(r, row) : SB_ENOMEM;
-    if (rc == SB_OK) rc = write_outputs(r);
+    r->dirty = 1; /* written by flush(): at most every 2 s, and always before exit */
     ch->c->state = C_DONE;
     r->done++;
     if (row && sb_row_num(row, "ok") == 1) r->ok++;
@@ -944,6 +952,18 @@ static int finish(runner *r, child *ch)
     memset(ch, 0, sizeof *ch);
     ch->out_fd = ch->err_fd = -1;
     return rc;
+}
+
+/* Rewrite the results after finished cells. Coalesced to one rewrite per 2 s: a rewrite is
+ * the whole file with an fsync (several MB late in a default run, up to a second on this
+ * disk), and the loop must keep reaping and launching meanwhile. Ctrl-C, the end of the run
+ * and an idle moment always flush, so only a SIGKILL of the runner itself can lose the last
+ * two seconds of cells (and --resume reruns them). */
+static int flush(runner *r, int force)
+{
+    if (!r->dirty) return SB_OK;
+    if (!force && sb_now_ns() - r->written_ns < 2 * SB_NS_PER_S) return SB_OK;
+    return write_outputs(r);
 }
 
 static int launch(runner *r, child *ch, cell *c)
@@ -1029,6 +1049,8 @@ static int run_loop(runner *r)
             }
         }
         if (running == 0) break;
+        int frc = flush(r, 0);
+        if (rc == SB_OK) rc = frc;
 
         struct pollfd pf[1 + 2 * 256];
         int np = 0;
@@ -1096,8 +1118,9 @@ static int run_loop(runner *r)
         }
         if (r->tty) progress(r, NULL, NULL, 0);
     }
+    int frc = flush(r, 1);
     if (r->tty && r->progress_shown) fputc('\n', stderr);
-    return rc;
+    return rc == SB_OK ? frc : rc;
 }
 
 /* ---------------------------------------------------------------- resume, directories */

@@ -2,9 +2,10 @@
  * Contract: reads a matrix file (bench/default.matrix documents the format), expands it into
  * cells (stack x profile x scenario x option values x repetition), runs every cell as a child
  * `secbench run ... --format json --seed S` in its own process group under a wall-clock
- * limit, and after every finished cell rewrites RUN/results.json (JSON Lines: one row object
- * per line, keys of bench/row.h in order) and RUN/results.csv atomically, so an interrupted
- * run keeps what finished. A cell that crashes, hangs or prints no row still yields a row
+ * limit, and after finished cells rewrites RUN/results.json (JSON Lines: one row object per
+ * line, keys of bench/row.h in order) and RUN/results.csv atomically (coalesced to one
+ * rewrite per 2 s; always before exiting, Ctrl-C included), so an interrupted run keeps
+ * what finished. A cell that crashes, hangs or prints no row still yields a row
  * (ok false, error says why). Cells on an ideal link (the CPU and heap measurements) run one
  * at a time with nothing else running; cells on emulated links run --jobs at a time.
  * Seeds are a hash of the cell, so a rerun of a matrix repeats its seeds and --resume finds

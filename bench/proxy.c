@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../protocols/oscore_int.h" /* sb_oscore_proxy_uri: the one Proxy-Uri parser */
+#include <coap3/coap.h> /* coap_split_proxy_uri, coap_split_path/query: libcoap's URI parser */
 #include "cli.h"
 #include "cpu.h"
 #include "heap.h"
@@ -54,30 +54,43 @@ typedef struct proxy {
 static const char *opt_name(uint16_t n)
 {
     switch (n) {
-    case SB_OPT_URI_HOST: return "Uri-Host";
-    case SB_OPT_URI_PORT: return "Uri-Port";
-    case OPT_HOP_LIMIT: return "Hop-Limit";
-    case SB_OPT_OSCORE: return "OSCORE";
-    case SB_OPT_URI_PATH: return "Uri-Path";
-    case SB_OPT_CONTENT_FORMAT: return "Content-Format";
-    case SB_OPT_URI_QUERY: return "Uri-Query";
-    case SB_OPT_PROXY_URI: return "Proxy-Uri";
-    case SB_OPT_PROXY_SCHEME: return "Proxy-Scheme";
-    case SB_OPT_ECHO: return "Echo";
-    default: return "Option";
+    case SB_OPT_URI_HOST:
+        return "Uri-Host";
+    case SB_OPT_URI_PORT:
+        return "Uri-Port";
+    case OPT_HOP_LIMIT:
+        return "Hop-Limit";
+    case SB_OPT_OSCORE:
+        return "OSCORE";
+    case SB_OPT_URI_PATH:
+        return "Uri-Path";
+    case SB_OPT_CONTENT_FORMAT:
+        return "Content-Format";
+    case SB_OPT_URI_QUERY:
+        return "Uri-Query";
+    case SB_OPT_PROXY_URI:
+        return "Proxy-Uri";
+    case SB_OPT_PROXY_SCHEME:
+        return "Proxy-Scheme";
+    case SB_OPT_ECHO:
+        return "Echo";
+    default:
+        return "Option";
     }
 }
 
 static void dump_bytes(FILE *f, const uint8_t *p, size_t n)
 {
     int printable = n > 0;
-    for (size_t i = 0; i < n; i++) printable &= isprint(p[i]) != 0;
+    for (size_t i = 0; i < n; i++)
+        printable &= isprint(p[i]) != 0;
     if (printable) {
         fprintf(f, " \"%.*s\"", (int)n, (const char *)p);
         return;
     }
     fputs(" h'", f);
-    for (size_t i = 0; i < n; i++) fprintf(f, "%02x", p[i]);
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "%02x", p[i]);
     fputc('\'', f);
 }
 
@@ -93,10 +106,12 @@ static void dump_msg(proxy *px, const char *where, const sb_coap_msg *m, sb_fram
     FILE *f = px->dump;
     fprintf(f, "# %u %s (%zu bytes, %s framing)\nhex: ", ++px->dump_seq, where, len,
             fr == SB_FRAMING_TCP ? "RFC 8323" : "RFC 7252");
-    for (size_t i = 0; i < len; i++) fprintf(f, "%02x", buf[i]);
+    for (size_t i = 0; i < len; i++)
+        fprintf(f, "%02x", buf[i]);
     fprintf(f, "\n%s %d.%02d mid=%u token=", fr == SB_FRAMING_UDP ? types[m->type & 3] : "-",
             m->code >> 5, m->code & 31, fr == SB_FRAMING_UDP ? m->mid : 0);
-    for (size_t i = 0; i < m->tkl; i++) fprintf(f, "%02x", m->token[i]);
+    for (size_t i = 0; i < m->tkl; i++)
+        fprintf(f, "%02x", m->token[i]);
     fputc('\n', f);
     for (size_t i = 0; i < m->nopts; i++) {
         fprintf(f, "  %s (%u):", opt_name(m->opts[i].num), m->opts[i].num);
@@ -115,8 +130,10 @@ static void dump_msg(proxy *px, const char *where, const sb_coap_msg *m, sb_fram
 
 static int scheme_port(const uint8_t *s, size_t n, uint16_t *port)
 {
-    static const struct { const char *s; uint16_t p; } known[] = {
-        {"coap", 5683}, {"coaps", 5684}, {"coap+tcp", 5683}, {"coaps+tcp", 5684}};
+    static const struct {
+        const char *s;
+        uint16_t p;
+    } known[] = {{"coap", 5683}, {"coaps", 5684}, {"coap+tcp", 5683}, {"coaps+tcp", 5684}};
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
         if (n == strlen(known[i].s) && !memcmp(s, known[i].s, n)) {
             *port = known[i].p; /* RFC 7252 §6.1/§6.2, RFC 8323 §8.1/§8.2 */
@@ -196,8 +213,8 @@ static int build_forward(const sb_coap_msg *req, const sb_coap_msg *from_uri, sb
         rc = sb_coap_add_opt(fwd, n, sb_coap_opt_val(req, &req->opts[i]), req->opts[i].len);
     }
     for (size_t i = 0; i < from_uri->nopts && !rc; i++)
-        rc = sb_coap_add_opt(fwd, from_uri->opts[i].num, sb_coap_opt_val(from_uri, &from_uri->opts[i]),
-                             from_uri->opts[i].len);
+        rc = sb_coap_add_opt(fwd, from_uri->opts[i].num,
+                             sb_coap_opt_val(from_uri, &from_uri->opts[i]), from_uri->opts[i].len);
     fwd->payload = req->payload;
     fwd->payload_len = req->payload_len;
     return rc;
@@ -210,9 +227,38 @@ static void tamper(proxy *px, uint8_t *p, size_t n, unsigned *count)
     (*count)++;
 }
 
+/* A Proxy-Uri (RFC 7252 §6.4) into Proxy-Scheme, Uri-Host, Uri-Port (addr) and Uri-Path,
+ * Uri-Query (from_uri), with libcoap's parser. */
+static int split_proxy_uri(const uint8_t *uri, size_t n, sb_coap_msg *addr, sb_coap_msg *from_uri)
+{
+    static const char *const schemes[] = {"coap",      "coaps", "coap+tcp",
+                                          "coaps+tcp", "http",  "https"};
+    coap_uri_t u;
+    if (coap_split_proxy_uri(uri, n, &u) < 0 || (unsigned)u.scheme >= 6) return SB_EINVAL;
+    const char *sc = schemes[u.scheme];
+    int rc = sb_coap_add_opt(addr, SB_OPT_PROXY_SCHEME, (const uint8_t *)sc, strlen(sc));
+    if (!rc) rc = sb_coap_add_opt(addr, SB_OPT_URI_HOST, u.host.s, u.host.length);
+    if (!rc) rc = sb_coap_add_uint_opt(addr, SB_OPT_URI_PORT, u.port);
+    const coap_str_const_t *part[2] = {&u.path, &u.query};
+    for (int k = 0; k < 2 && !rc; k++) {
+        uint8_t buf[1100];
+        size_t blen = sizeof buf;
+        if (!part[k]->length) continue;
+        int segs = k ? coap_split_query(part[k]->s, part[k]->length, buf, &blen)
+                     : coap_split_path(part[k]->s, part[k]->length, buf, &blen);
+        if (segs < 0) return SB_EINVAL;
+        for (size_t off = 0; segs-- > 0 && !rc && off < blen;) {
+            coap_opt_t *o = buf + off;
+            rc = sb_coap_add_opt(from_uri, k ? SB_OPT_URI_QUERY : SB_OPT_URI_PATH,
+                                 coap_opt_value(o), coap_opt_length(o));
+            off += coap_opt_size(o);
+        }
+    }
+    return rc;
+}
+
 /* sb_wl_handler: answer one device request by forwarding it upstream. */
-static int handle(void *arg, const sb_coap_msg *req, sb_coap_msg *resp, uint8_t *pbuf,
-                  size_t pcap)
+static int handle(void *arg, const sb_coap_msg *req, sb_coap_msg *resp, uint8_t *pbuf, size_t pcap)
 {
     proxy *px = arg;
     sb_framing dfr = px->down.desc.framing, ufr = px->up.desc.framing;
@@ -224,13 +270,13 @@ static int handle(void *arg, const sb_coap_msg *req, sb_coap_msg *resp, uint8_t 
     sb_coap_init(&from_uri, 0, 0, 0, NULL, 0);
     int answered = 0;
     if (puri) {
-        if (sb_oscore_proxy_uri(puri, n, &from_uri, &addr))
+        if (split_proxy_uri(puri, n, &addr, &from_uri))
             answered = diag(resp, SB_COAP_BAD_OPTION, "bad Proxy-Uri", pbuf, pcap);
     } else if (sb_coap_find_opt(req, SB_OPT_PROXY_SCHEME, NULL)) {
         addr = *req;
     } else {
-        answered = diag(resp, SB_COAP_NOT_FOUND, "a forward proxy: no resources of its own",
-                        pbuf, pcap);
+        answered =
+            diag(resp, SB_COAP_NOT_FOUND, "a forward proxy: no resources of its own", pbuf, pcap);
     }
     size_t sl = 0, hl = 0, pl = 0;
     const uint8_t *scheme = sb_coap_find_opt(&addr, SB_OPT_PROXY_SCHEME, &sl);
@@ -241,7 +287,8 @@ static int handle(void *arg, const sb_coap_msg *req, sb_coap_msg *resp, uint8_t 
         answered = diag(resp, SB_COAP_PROXYING_NOT_SUPPORTED, "unknown Proxy-Scheme", pbuf, pcap);
     if (portv) {
         port = 0;
-        for (size_t i = 0; i < pl; i++) port = (uint16_t)(port << 8 | portv[i]);
+        for (size_t i = 0; i < pl; i++)
+            port = (uint16_t)(port << 8 | portv[i]);
     }
     /* The safety rule: only the configured upstream, never an address a request names. */
     if (!answered && (!host || !is_upstream(px, host, hl, port)))
@@ -311,10 +358,11 @@ static int handle(void *arg, const sb_coap_msg *req, sb_coap_msg *resp, uint8_t 
 
 static void report_extra(const proxy *px, unsigned held, FILE *f)
 {
-    fprintf(f, "proxy_held %u\nproxy_forwarded %u\nproxy_refused %u\nproxy_tampered_req %u\n"
-               "proxy_tampered_resp %u\nproxy_up_code %d\nproxy_up_protected %d\n",
-            held, px->forwarded, px->refused, px->tampered_req, px->tampered_resp,
-            px->last_up_code, px->last_up_protected);
+    fprintf(f,
+            "proxy_held %u\nproxy_forwarded %u\nproxy_refused %u\nproxy_tampered_req %u\n"
+            "proxy_tampered_resp %u\nproxy_up_code %d\nproxy_up_protected %d\n",
+            held, px->forwarded, px->refused, px->tampered_req, px->tampered_resp, px->last_up_code,
+            px->last_up_protected);
 }
 
 static void copy_marks(sb_report *rep, const sb_io *io)
@@ -353,6 +401,9 @@ static int serve(proxy *px, unsigned sessions, unsigned hold, sb_report *rep)
         rc = sb_role_accept(&px->down, lfd, stash, &s->io, px->deadline);
         if (rc) break;
         s->open = 1;
+        /* established: both hops are up before the device's clock starts (its handshake
+         * waits for the upstream one); cold: the first request waits for it instead */
+        if (px->down.scenario == SB_SCEN_ESTABLISHED && px->up_state == 0) up_open(px);
         rc = f->open(&s->s, px->dctx, &s->io);
         if (!rc) rc = f->handshake(s->s, px->deadline);
         if (s->s) sb_wl_conn_init(&s->wc, f, s->s, &px->down.desc, px->down.seed ^ 0x5e5e ^ i);
@@ -364,7 +415,8 @@ static int serve(proxy *px, unsigned sessions, unsigned hold, sb_report *rep)
             int64_t held = sb_heap_in_use() - base - px->up_heap;
             /* the harness's own bookkeeping (marks of what was sent) is not the gateway's */
             held -= (int64_t)malloc_usable_size(px->uio.marks);
-            for (unsigned k = 0; k < nslots; k++) held -= (int64_t)malloc_usable_size(sl[k].io.marks);
+            for (unsigned k = 0; k < nslots; k++)
+                held -= (int64_t)malloc_usable_size(sl[k].io.marks);
             rep->heap_session = sb_heap_hooked() ? held / (int64_t)nslots : SB_NA;
             rep->local_port = sb_role_local_port(s->io.fd);
         }
@@ -374,6 +426,10 @@ static int serve(proxy *px, unsigned sessions, unsigned hold, sb_report *rep)
         if (rc && !peer_done && !rep->error[0])
             snprintf(rep->error, sizeof rep->error, "device session %u: %s", i,
                      s->io.err[0] ? s->io.err : sb_strerror(rc));
+        if (!parked) { /* our close, if the device did not close first (marked: teardown) */
+            sb_io_set_phase(&s->io, SB_PHASE_TEARDOWN);
+            if (s->s && f->close && !peer_done) f->close(s->s, sb_now_ns() + 200 * SB_NS_PER_MS);
+        }
         if (i == meas) {
             copy_marks(rep, &s->io);
             rep->retransmissions = (s->s ? s->wc.retransmits : 0) + s->io.retransmits;
@@ -384,8 +440,6 @@ static int serve(proxy *px, unsigned sessions, unsigned hold, sb_report *rep)
         rep->rx_bytes += s->io.rx_bytes;
         if (peer_done) rc = rc == SB_ESTOP ? SB_ESTOP : SB_OK;
         if (!parked) { /* done with it; a held group is released together */
-            sb_io_set_phase(&s->io, SB_PHASE_TEARDOWN);
-            if (s->s && f->close && !peer_done) f->close(s->s, sb_now_ns() + 200 * SB_NS_PER_MS);
             for (unsigned k = 0; k < nslots; k++) {
                 slot *t = &sl[k];
                 if (!t->open) continue;
@@ -399,7 +453,8 @@ static int serve(proxy *px, unsigned sessions, unsigned hold, sb_report *rep)
     if (rc == SB_ESTOP || (rc == SB_ETIMEOUT && sessions == 0)) rc = SB_OK;
     if (px->up_state == 1) { /* the upstream session ends with the last device session */
         sb_io_set_phase(&px->uio, SB_PHASE_TEARDOWN);
-        if (px->up.desc.family->close) px->up.desc.family->close(px->us, sb_now_ns() + 500 * SB_NS_PER_MS);
+        if (px->up.desc.family->close)
+            px->up.desc.family->close(px->us, sb_now_ns() + 500 * SB_NS_PER_MS);
     }
     sb_cpu_stop(&cpu);
     rep->heap_peak = sb_heap_hooked() ? sb_heap_peak() - base : SB_NA;
@@ -487,10 +542,14 @@ static const char *take(int *argc, char **argv, const char *name, int has_arg)
         if (strncmp(a, "--", 2) || strncmp(a + 2, name, nl)) continue;
         const char *val = NULL;
         int used = 1;
-        if (a[2 + nl] == '=' && has_arg) val = a + 3 + nl;
-        else if (a[2 + nl] == '\0' && has_arg && i + 1 < *argc) val = argv[i + 1], used = 2;
-        else if (a[2 + nl] == '\0' && !has_arg) val = "";
-        else continue;
+        if (a[2 + nl] == '=' && has_arg)
+            val = a + 3 + nl;
+        else if (a[2 + nl] == '\0' && has_arg && i + 1 < *argc)
+            val = argv[i + 1], used = 2;
+        else if (a[2 + nl] == '\0' && !has_arg)
+            val = "";
+        else
+            continue;
         memmove(argv + i, argv + i + used, (size_t)(*argc - i - used) * sizeof *argv);
         *argc -= used;
         return val;
@@ -590,8 +649,10 @@ int sb_proxy_main(int argc, char **argv)
     sb_report_init(&rep[1]);
     if (fleet_mode) {
         rc = fleet(&px->down, (unsigned)nfleet, &rep[0]);
-        if (out) sb_report_write(&rep[0], out);
-        else fprintf(stderr, "secbench proxy --fleet: %s\n", rc ? rep[0].error : "ok");
+        if (out)
+            sb_report_write(&rep[0], out);
+        else
+            fprintf(stderr, "secbench proxy --fleet: %s\n", rc ? rep[0].error : "ok");
     } else {
         const sb_family *f = px->down.desc.family;
         px->down.ready_fd = out ? (int)fd : -1;

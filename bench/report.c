@@ -81,6 +81,8 @@ enum {
     M_PLAIN, /* proxy_saw_plaintext, 0/1 */
     M_BPE,   /* bytes per request-response exchange */
     M_BATT,  /* battery_years */
+    M_INSTR, /* client_instructions */
+    M_ECPU,  /* client_energy_cpu_mj */
     M_LAYER, /* request layers, then response layers: 2 x NLAYERS */
     M_N = M_LAYER + 2 * NLAYERS
 };
@@ -253,6 +255,8 @@ static void add_row(report *r, const sb_row *row)
     double n = sb_row_num(row, "requests");
     vec_push(&a->m[M_BPE], bytes / (isfinite(n) && n >= 1 ? n : 1));
     vec_push(&a->m[M_BATT], sb_row_num(row, "battery_years"));
+    vec_push(&a->m[M_INSTR], sb_row_num(row, "client_instructions"));
+    vec_push(&a->m[M_ECPU], sb_row_num(row, "client_energy_cpu_mj"));
     const char *layers = sb_row_get(row, "layers");
     for (int d = 0; d < 2 && layers; d++)
         for (int l = 0; l < NLAYERS; l++) {
@@ -899,7 +903,9 @@ static void amort_text(report *r, out2 *o)
     }
     say(o, "\n");
     for (size_t s = 0; s < ns; s++) {
-        if (!strcmp(stacks[s], osc)) continue;
+        char fam[16];
+        sb_matrix_family(stacks[s], fam, sizeof fam);
+        if (strcmp(fam, "tls") && strcmp(fam, "dtls") && strcmp(fam, "oscore+dtls")) continue;
         double catch_at = NAN, best_ratio = NAN, best_at = NAN;
         for (size_t i = 0; i < r->na; i++) {
             agg *a = &r->a[i];
@@ -920,7 +926,7 @@ static void amort_text(report *r, out2 *o)
             }
         }
         if (isfinite(catch_at))
-            say(o, "- %s reaches %s's bytes per exchange at %.0f requests per session.\n",
+            say(o, "- %s reaches %s's bytes per exchange at %.0f request(s) per session.\n",
                 stacks[s], osc, catch_at);
         else if (isfinite(best_ratio))
             say(o, "- %s never catches up with %s in this sweep: closest x%.2f at %.0f requests "
@@ -946,6 +952,32 @@ static void loss_table(report *r, out2 *o)
             num(isfinite(a->loss) ? a->loss : 0, b[0], 32), a->nok, a->n, num(med(t), b[1], 32),
             num(pct(t, 0.05), b[2], 32), num(pct(t, 0.95), b[3], 32), num(med(y), b[4], 32),
             num(pct(y, 0.05), b[5], 32), num(pct(y, 0.95), b[6], 32));
+    }
+    if (head) say(o, "\n");
+}
+
+/* Rows with an instruction count (perf counters, or `--valgrind`): the CPU estimate, and
+ * with it the total energy and the battery life. */
+static void cpu_energy(report *r, out2 *o)
+{
+    int head = 0;
+    for (size_t i = 0; i < r->na; i++) {
+        agg *a = &r->a[i];
+        if (!a->m[M_INSTR].n) continue;
+        if (!head)
+            say(o, "## CPU energy estimate (rows with an instruction count)\n\n"
+                   "Host instructions of the client (callgrind under `--valgrind`, else "
+                   "perf counters) x the profile's reference-MCU energy per instruction: a "
+                   "host-derived estimate. Under valgrind the client runs ~50x slower, so "
+                   "these rows' times are not used elsewhere.\n\n"
+                   "| stack | profile | scenario | n | instructions | CPU mJ | radio mJ | total mJ "
+                   "| battery years |\n|---|---|---|---|---|---|---|---|---|\n");
+        head = 1;
+        char b[5][32];
+        say(o, "| %s | %s | %s | %d/%d | %s | %s | %s | %s | %s |\n", a->stack, a->profile,
+            a->scenario, a->nok, a->n, num(med(&a->m[M_INSTR]), b[0], 32),
+            num(med(&a->m[M_ECPU]), b[1], 32), num(med(&a->m[M_RADIO]), b[2], 32),
+            num(med(&a->m[M_ENERGY]), b[3], 32), num(med(&a->m[M_BATT]), b[4], 32));
     }
     if (head) say(o, "\n");
 }
@@ -1043,6 +1075,7 @@ int sb_report_main(int argc, char **argv)
     amort_text(&r, &o);
     gateway(&r, &o);
     coldstart(&r, &o);
+    cpu_energy(&r, &o);
     include_file(&r, &o, "hyperfine.md", "Whole `secbench run` invocations (hyperfine, ideal link)");
     failures(&r, &o);
     fclose(o.md);

@@ -13,7 +13,7 @@
 #define SB_ROW_KEYS(X)                                                                         \
     X(stack) X(protocol) X(library) X(client_library) X(server_library) X(auth) X(cipher)      \
     X(profile) X(emulator) X(scenario) X(requests) X(request_payload) X(response_payload)      \
-    X(via) X(seed) X(repeat) X(ok) X(error) X(final_code) X(resumed) X(time_ms)                \
+    X(via) X(backhaul) X(clients) X(seed) X(repeat) X(ok) X(error) X(final_code) X(resumed) X(time_ms)                \
     X(handshake_ms) X(round_trips) X(c2s_bytes) X(s2c_bytes) X(c2s_packets) X(s2c_packets)     \
     X(c2s_payload_bytes) X(s2c_payload_bytes) X(handshake_bytes) X(app_bytes)                  \
     X(teardown_bytes) X(handshake_payload_bytes) X(app_payload_bytes)                          \

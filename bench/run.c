@@ -346,9 +346,10 @@ static int measure_proxy(run *r, const char *pcap)
     int rc = sb_testbed_create(&r->tb, &tc, r->err, sizeof r->err);
     if (rc) return rc;
     uint64_t seed = r->cfg.seed;
-    if ((rc = sb_emu_start(&r->emu, r->emu_kind, r->tb, 0, &r->prof, seed, r->err, sizeof r->err)) ||
-        (rc = sb_emu_start(&r->emu2, r->emu_kind, r->tb, 1, &r->backhaul, seed + 1, r->err,
-                           sizeof r->err)))
+    if ((rc = sb_emu_start(&r->emu, r->emu_kind, r->tb, 0, &r->prof, seed, r->err,
+                           sizeof r->err)) ||
+        (rc = sb_emu_start(&r->emu2, r->emu_kind, r->tb, 1, &r->backhaul, seed ^ 0xbacc4a11ULL,
+                           r->err, sizeof r->err)))
         return rc;
     char bh_pcap[4096]; /* --pcap FILE: the backhaul's capture goes to FILE.backhaul.pcap */
     snprintf(bh_pcap, sizeof bh_pcap, "%s.backhaul.pcap", pcap ? pcap : "");
@@ -407,8 +408,8 @@ static int measure_proxy(run *r, const char *pcap)
         int srv = !strstr(sbuf, "ready\n");
         sb_report tmp;
         int have = parse_report(srv ? sbuf : pbuf, &tmp) == SB_OK;
-        return sb_fail(r->err, sizeof r->err, SB_EIO, "%s did not start: %s", srv ? "server" : "proxy",
-                       have && tmp.error[0] ? tmp.error : "no report");
+        return sb_fail(r->err, sizeof r->err, SB_EIO, "%s did not start: %s",
+                       srv ? "server" : "proxy", have && tmp.error[0] ? tmp.error : "no report");
     }
     char *cextra[] = {a_scheme, a_host, a_port, r->clients > 1 ? a_fleet : NULL, NULL};
     pid_t cpid = spawn_verb(r, 0, SB_VERB_CLIENT, r->clients > 1 ? "proxy" : NULL, &r->cdesc, php,
@@ -442,9 +443,12 @@ static int measure_proxy(run *r, const char *pcap)
         kill(spid, SIGTERM);
         sb_testbed_wait(r->tb, spid);
     }
-    double owd = fmax(r->prof.up.delay_ms + r->prof.up.jitter_ms, r->prof.down.delay_ms + r->prof.down.jitter_ms);
-    sb_capture_stop(r->cap, (int)fmin(3000, 2 * owd + 60));
-    sb_capture_stop(r->cap2, 60);
+    const sb_profile *pr[2] = {&r->prof, &r->backhaul};
+    for (int i = 0; i < 2; i++) {
+        double owd = fmax(pr[i]->up.delay_ms + pr[i]->up.jitter_ms,
+                          pr[i]->down.delay_ms + pr[i]->down.jitter_ms);
+        sb_capture_stop(i ? r->cap2 : r->cap, (int)fmin(3000, 2 * owd + 60));
+    }
     if (!r->have_crep)
         return sb_fail(r->err, sizeof r->err, SB_ETIMEOUT,
                        "client did not finish within the timeout (%llds)",
@@ -675,15 +679,23 @@ static int dump_has_plaintext(const run *r)
 static void fill_proxy(run *r, sb_row *row)
 {
     sb_row_set_str(row, "via", "proxy");
+    sb_row_set_str(row, "backhaul", r->backhaul.name);
+    sb_row_set_int(row, "clients", r->clients ? r->clients : 1);
     if (!r->have_prep) return;
     const sb_report *pd = &r->prep[0], *pu = &r->prep[1];
     long long held = pextra(r, "proxy_held");
-    int64_t n = held > 0 ? held : 1; /* CPU per device: the proxy's total over the devices */
+    /* per device: the proxy's CPU and its backhaul traffic (one upstream session for all the
+     * devices) divided by the devices; heap per device is the proxy's own division */
+    int64_t n = held > 0 ? held : 1;
     sb_row_set_int(row, "proxy_cpu_ns", pd->cpu_ns == SB_NA ? SB_NA : pd->cpu_ns / n);
     sb_row_set_int(row, "proxy_cycles", pd->cycles == SB_NA ? SB_NA : pd->cycles / n);
-    sb_row_set_int(row, "proxy_instructions", pd->instructions == SB_NA ? SB_NA : pd->instructions / n);
+    sb_row_set_int(row, "proxy_instructions",
+                   pd->instructions == SB_NA ? SB_NA : pd->instructions / n);
     sb_row_set_int(row, "proxy_heap_peak", pd->heap_peak);
     sb_row_set_int(row, "proxy_heap_session", pd->heap_session);
+    if (r->have_srep) /* the proxy's retransmissions on both hops count too */
+        sb_row_set_int(row, "retransmissions", (int64_t)r->crep.retransmissions +
+                       r->srep.retransmissions + pd->retransmissions + pu->retransmissions);
     if (r->cap2 && pu->local_port) {
         const sb_pkt *pk;
         size_t np = sb_capture_packets(r->cap2, &pk);
@@ -691,7 +703,7 @@ static void fill_proxy(run *r, sb_row *row)
         sb_endpoint_marks sm = {r->srep.marks, r->have_srep ? r->srep.nmarks : 0, pu->local_port};
         sb_traffic t;
         if (sb_traffic_analyze(pk, np, &cm, &sm, &t) == SB_OK)
-            sb_row_set_int(row, "hop2_bytes", (int64_t)(t.bytes[0] + t.bytes[1]));
+            sb_row_set_int(row, "hop2_bytes", (int64_t)(t.bytes[0] + t.bytes[1]) / n);
     }
     int saw = dump_has_plaintext(r);
     if (saw >= 0) sb_row_set_bool(row, "proxy_saw_plaintext", saw);

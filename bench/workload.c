@@ -189,9 +189,8 @@ static void fill_pattern(uint8_t *p, size_t n)
     for (size_t i = 0; i < n; i++) p[i] = (uint8_t)('a' + i % 26);
 }
 
-int sb_wl_build_request(const sb_workload *w, sb_coap_msg *req, uint8_t *pbuf, size_t pcap)
+int sb_wl_add_proxy_opts(const sb_workload *w, sb_coap_msg *req)
 {
-    sb_coap_init(req, SB_COAP_CON, w->post ? SB_COAP_POST : SB_COAP_GET, 0, NULL, 0);
     int rc = SB_OK;
     if (w->proxy_scheme) {
         rc = sb_coap_add_opt(req, SB_OPT_URI_HOST, (const uint8_t *)w->uri_host,
@@ -201,6 +200,13 @@ int sb_wl_build_request(const sb_workload *w, sb_coap_msg *req, uint8_t *pbuf, s
             rc = sb_coap_add_opt(req, SB_OPT_PROXY_SCHEME, (const uint8_t *)w->proxy_scheme,
                                  strlen(w->proxy_scheme));
     }
+    return rc;
+}
+
+int sb_wl_build_request(const sb_workload *w, sb_coap_msg *req, uint8_t *pbuf, size_t pcap)
+{
+    sb_coap_init(req, SB_COAP_CON, w->post ? SB_COAP_POST : SB_COAP_GET, 0, NULL, 0);
+    int rc = sb_wl_add_proxy_opts(w, req);
     if (!rc) rc = sb_coap_add_path(req, w->path);
     if (rc || !w->post) return rc;
     size_t n = w->payload_text ? strlen(w->payload_text) : w->request_payload;

@@ -74,6 +74,10 @@ int sb_wl_wait_csm(sb_wl_conn *c, int64_t deadline);
 int sb_wl_exchange(sb_wl_conn *c, sb_coap_msg *req, sb_coap_msg *resp, uint8_t *rbuf,
                    size_t rcap, const sb_workload *w, int64_t deadline);
 
+/* Through a forward proxy (w->proxy_scheme set): add Uri-Host, Uri-Port and Proxy-Scheme to
+ * req, as every request of the run carries them (also a stack's own, e.g. EDHOC's). */
+int sb_wl_add_proxy_opts(const sb_workload *w, sb_coap_msg *req);
+
 /* Build the workload's i-th request (path, method, payload). `pbuf` holds the payload. */
 int sb_wl_build_request(const sb_workload *w, sb_coap_msg *req, uint8_t *pbuf, size_t pcap);
 

@@ -50,8 +50,8 @@ do for [i=1:nitems] {
                 set yrange [0:1.75*ymax]
                 plot f using 0:col:(0.6):($0+1) with boxes lc variable, \
                      '' using 0:col:(fmt(column(col))."\n×".sprintf('%.2f', column(col+5))) with labels offset 0,1.6 font ',10', \
-                     '' using 0:(column(col) >= 0.45*ymax ? 0 : NaN):2 with labels rotate by 90 left offset 0,0.4 font ',9' noenhanced, \
-                     '' using 0:(column(col) < 0.45*ymax ? column(col) : NaN):2 with labels rotate by 90 left offset 0,3.2 font ',9' noenhanced, \
+                     '' using 0:(column(col) >= 0.75*ymax ? 0 : NaN):2 with labels rotate by 90 left offset 0,0.4 font ',9' noenhanced, \
+                     '' using 0:(column(col) < 0.75*ymax ? column(col) : NaN):2 with labels rotate by 90 left offset 0,3.2 font ',9' noenhanced, \
                      '' using 0:(0):(strcol(col) eq '?' ? 'n/a' : '') with labels offset 0,2 font ',10'
             } else {
                 set yrange [0:1]

@@ -190,6 +190,9 @@ struct sb_stack_ctx {
     /* the EDHOC exchanges' CoAP timers and seed: the workload's own (--ack-timeout, ...) */
     unsigned ack_timeout_ms, max_retransmit;
     uint64_t seed;
+    /* through a forward proxy: the run's Proxy-Scheme, Uri-Host, Uri-Port (RFC 7252 §5.7) */
+    char proxy_scheme[16], uri_host[64];
+    uint16_t uri_port;
 };
 
 struct sb_session {
@@ -240,6 +243,7 @@ static void edhoc_enumerate(sb_emit_fn emit, void *arg)
                              SB_FRAMING_UDP);
                 snprintf(d.id, sizeof d.id, "edhoc-m%d-s%d%s", m, suites[si], libs[li]);
                 d.variant = m * 10 + suites[si];
+                snprintf(d.hop_stack, sizeof d.hop_stack, "coap"); /* end to end, like OSCORE */
                 if (!sb_crypto_get(lib) || !sb_ecc_get(lib)) {
                     d.available = 0;
                     snprintf(d.reason, sizeof d.reason, "%s crypto backend not built", lib);
@@ -325,6 +329,9 @@ static int edhoc_ctx_new(sb_stack_ctx **out, const sb_stack_desc *d, const sb_pa
     if ((t = sb_params_get(p, "max-retransmit")) && sb_parse_u64(t, 20, &v) == SB_OK)
         c->max_retransmit = (unsigned)v;
     if ((t = sb_params_get(p, "seed")) && sb_parse_u64(t, UINT64_MAX, &v) == SB_OK) c->seed = v;
+    if ((t = sb_params_get(p, "proxy-scheme"))) snprintf(c->proxy_scheme, sizeof c->proxy_scheme, "%s", t);
+    if ((t = sb_params_get(p, "uri-host"))) snprintf(c->uri_host, sizeof c->uri_host, "%s", t);
+    if ((t = sb_params_get(p, "uri-port")) && sb_parse_u64(t, 65535, &v) == SB_OK) c->uri_port = (uint16_t)v;
     /* Not the workload's Message IDs and tokens: a late ACK must not match its requests. */
     c->seed ^= 0x4544484f43ULL; /* "EDHOC" */
     char oid[32];
@@ -427,6 +434,9 @@ static int client_handshake(sb_session *s, int64_t deadline)
     sb_workload_defaults(&s->wl);
     s->wl.ack_timeout_ms = s->c->ack_timeout_ms; /* RFC 7252 §4.8, as the workload's requests */
     s->wl.max_retransmit = s->c->max_retransmit;
+    s->wl.proxy_scheme = s->c->proxy_scheme[0] ? s->c->proxy_scheme : NULL;
+    s->wl.uri_host = s->c->uri_host;
+    s->wl.uri_port = s->c->uri_port;
     sb_wl_conn_init(&wc, &sb_family_coap_udp, s->plain, &s->c->coap_d, s->c->seed);
     int rc = client_exchanges(s, &wc, deadline);
     s->io->retransmits += wc.retransmits; /* EDHOC's own CoAP retransmissions */
@@ -457,6 +467,7 @@ static void send_error(sb_session *s, sb_wl_conn *wc, int64_t deadline)
     sb_coap_msg req, resp;
     if (!k || sb_edhoc_error_msg(s->e, pl + k, sizeof pl - k, &n) != SB_OK) return;
     sb_coap_init(&req, SB_COAP_CON, SB_COAP_POST, 0, NULL, 0);
+    sb_wl_add_proxy_opts(&s->wl, &req);
     sb_coap_add_path(&req, WELL_KNOWN);
     req.payload = pl;
     req.payload_len = k + n;
@@ -479,6 +490,7 @@ static int client_exchanges(sb_session *s, sb_wl_conn *wc, int64_t deadline)
         return sb_io_fail(s->io, rc, "edhoc: message_1: %s", sb_edhoc_reason(s->e));
     s->sizes[0] = n;
     sb_coap_init(&req, SB_COAP_CON, SB_COAP_POST, 0, NULL, 0);
+    sb_wl_add_proxy_opts(&s->wl, &req);
     sb_coap_add_path(&req, WELL_KNOWN);
     req.payload = pl;
     req.payload_len = n + 1;
@@ -501,6 +513,7 @@ static int client_exchanges(sb_session *s, sb_wl_conn *wc, int64_t deadline)
     }
     s->sizes[2] = n;
     sb_coap_init(&req, SB_COAP_CON, SB_COAP_POST, 0, NULL, 0);
+    sb_wl_add_proxy_opts(&s->wl, &req);
     sb_coap_add_path(&req, WELL_KNOWN);
     req.payload = pl;
     req.payload_len = k + n;

@@ -2,7 +2,8 @@
  * compatibility headers: OpenSSL is linked into the same binary).
  * Records go through wolfSSL's custom I/O callbacks onto the sb_tls_pipe. Wire choices match
  * lib_openssl.c: only secp256r1 and ecdsa_secp256r1_sha256; one TLS 1.3 NewSessionTicket;
- * (D)TLS 1.2 resumption by session id (no ticket extension); 32-byte HMAC-SHA256 DTLS cookie.
+ * (D)TLS 1.2 resumption by session id (no ticket extension); no encrypt_then_mac extension;
+ * 32-byte HMAC-SHA256 DTLS cookie.
  * wolfSSL has no DTLS timer of its own: the adapter arms one from
  * wolfSSL_dtls_get_current_timeout() whenever the handshake waits for input, and calls
  * wolfSSL_dtls_got_timeout() when tls_common reports it expired. */
@@ -37,6 +38,7 @@ typedef struct wolf_conn {
     sb_tls_pipe *pipe;
     int64_t timer_at; /* DTLS retransmission timer, 0 = not armed */
     int done;         /* handshake complete */
+    int failed;       /* a fatal error happened */
 } wolf_conn;
 
 static const char *suite_name(const sb_tls_cfg *c)
@@ -104,6 +106,7 @@ static int fail(wolf_conn *k, int ret, char *err, size_t cap)
     int e = wolfSSL_get_error(k->ssl, ret);
     if (e == WOLFSSL_ERROR_WANT_READ) return SB_EAGAIN;
     if (e == WOLFSSL_ERROR_ZERO_RETURN || e == ZERO_RETURN) return SB_ECLOSED;
+    k->failed = 1;
     if (e == SOCKET_ERROR_E && k->pipe->send_err[0])
         return sb_fail(err, cap, k->pipe->send_code, "%s", k->pipe->send_err);
     WOLFSSL_ALERT_HISTORY h;
@@ -232,6 +235,7 @@ static int ctx_setup(wolf_ctx *c, char *err, size_t cap)
     if (wolfSSL_CTX_set1_sigalgs_list(c->ctx, "ECDSA+SHA256") != WOLFSSL_SUCCESS)
         return sb_fail(err, cap, SB_EUNSUP, WOLF_NAME ": cannot restrict signature algorithms");
     if (cfg->version == 12) wolfSSL_CTX_NoTicketTLSv12(c->ctx);
+    wolfSSL_CTX_AllowEncryptThenMac(c->ctx, 0); /* AEAD suites only: the extension is moot */
     if (cfg->version == 13) {
         wolfSSL_CTX_set_num_tickets(c->ctx, 1);
         if (cfg->auth == SB_TLS_PSK && wolfSSL_CTX_no_dhe_psk(c->ctx) != 0)
@@ -405,6 +409,7 @@ static int tls_write(void *p, const uint8_t *buf, size_t len, char *err, size_t 
 static int shutdown_(void *p)
 {
     wolf_conn *k = p;
+    if (k->failed) return SB_OK; /* a fatal alert already ended it */
     int r = wolfSSL_shutdown(k->ssl);
     return r == WOLFSSL_SUCCESS || r == WOLFSSL_SHUTDOWN_NOT_DONE ? SB_OK : SB_EIO;
 }

@@ -182,11 +182,10 @@ int sb_oscore_nonce(const sb_oscore_ctx *c, const uint8_t *id, size_t id_len,
      * XOR Common IV. */
     size_t n = c->nonce_len;
     if (id_len > n - 6 || piv_len > SB_OSCORE_MAX_PIV) return SB_EINVAL;
-    memset(out, 0, n);
-    out[0] = (uint8_t)id_len;
-    copy(out + 1 + (n - 6 - id_len), id, id_len);
-    copy(out + n - piv_len, piv, piv_len);
-    for (size_t i = 0; i < n; i++) out[i] ^= c->civ[i];
+    memcpy(out, c->civ, n); /* the zero padding XORs to the Common IV itself */
+    out[0] ^= (uint8_t)id_len;
+    for (size_t i = 0; i < id_len; i++) out[n - 5 - id_len + i] ^= id[i];
+    for (size_t i = 0; i < piv_len; i++) out[n - piv_len + i] ^= piv[i];
     return SB_OK;
 }
 
@@ -443,25 +442,26 @@ static int open_msg(sb_oscore_ctx *c, const sb_coap_msg *outer, const uint8_t *n
                        &alen);
     if (rc) return rc;
     if (outer->payload_len < c->tag_len + 1) return SB_EAUTH; /* at least the code */
-    size_t ptlen = outer->payload_len - c->tag_len, hdr = 4 + outer->tkl;
-    /* pt keeps room for a CoAP header in front so that the plaintext parses as a message. */
+    size_t ptlen = outer->payload_len - c->tag_len, hdr = 4 + outer->tkl, len = hdr + ptlen - 1;
+    /* With only the OSCORE option outside, the plaintext behind the outer header is the
+     * message itself: decrypt straight into out. Otherwise into pt, for merging. The buffer
+     * keeps room for the CoAP header in front so that the plaintext parses as a message. */
+    int direct = outer->nopts == 1;
+    uint8_t *dst = direct ? out : pt;
+    if (direct && len > cap) return SB_ESPACE;
     rc = c->cr->aead_open(c->rk, nonce, c->nonce_len, aad, alen, outer->payload,
-                          outer->payload_len, pt + hdr - 1);
+                          outer->payload_len, dst + hdr - 1);
     if (rc) return rc;
-    uint8_t code = pt[hdr - 1];
+    uint8_t code = dst[hdr - 1];
     if (code == 0) return SB_EPROTO;
-    pt[0] = (uint8_t)(0x40 | (outer->type & 3) << 4 | outer->tkl);
-    pt[1] = code;
-    pt[2] = (uint8_t)(outer->mid >> 8);
-    pt[3] = (uint8_t)outer->mid;
-    memcpy(pt + 4, outer->token, outer->tkl);
-    size_t len = hdr + ptlen - 1;
-    if (outer->nopts == 1) { /* only the OSCORE option: the plaintext is the message */
-        if (sb_coap_parse(SB_FRAMING_UDP, pt, len, res) || !marker_ok(pt, len, res))
+    dst[0] = (uint8_t)(0x40 | (outer->type & 3) << 4 | outer->tkl);
+    dst[1] = code;
+    dst[2] = (uint8_t)(outer->mid >> 8);
+    dst[3] = (uint8_t)outer->mid;
+    copy(dst + 4, outer->token, outer->tkl);
+    if (direct) {
+        if (sb_coap_parse(SB_FRAMING_UDP, out, len, res) || !marker_ok(out, len, res))
             return SB_EPROTO;
-        if (len > cap) return SB_ESPACE;
-        memcpy(out, pt, len);
-        res->payload = out + len - res->payload_len;
         *out_len = len;
         return SB_OK;
     }

@@ -2,11 +2,13 @@
  * Contract: no sockets, no clocks, no file I/O. One context = one Sender and one Recipient
  * Context derived from a master secret (§3.2) with HKDF-SHA-256 on the crypto backend given
  * per context (OpenSSL or wolfCrypt), so both libraries' costs compare on the same code.
- * Every buffer is the caller's; functions return SB_OK or a negative SB_E* code.
+ * Every buffer is the caller's (output buffers must not overlap the input); functions return
+ * SB_OK or a negative SB_E* code.
  * A request's (kid, Partial IV) binding, needed to protect or verify its response (§5.4,
  * §8.3), is handed back to the caller in an sb_oscore_req; the context keeps no per-request
  * state. Options go Inner (class E) or Outer (class U) per §4.1 (Figure 5); a Proxy-Uri is
- * decomposed first (§4.1.3.3). The replay window is §7.4's sliding window (32 sequence
+ * decomposed (§4.1.3.3: path and query Inner, "scheme://authority" Outer) and joined back on
+ * reception; a notification's Inner Observe is empty (§4.1.3.5.2). The replay window is §7.4's sliding window (32 sequence
  * numbers, like RFC 6347 §4.1.2.6). The optional Echo challenge follows RFC 8613 Appendix
  * B.1.2 with the Echo option of RFC 9175. */
 #ifndef SB_OSCORE_H

@@ -10,10 +10,13 @@
 int sb_oscore_split(const sb_coap_msg *m, sb_coap_msg *inner, sb_coap_msg *outer);
 /* The original message from the verified outer and decrypted inner ones: outer header and
  * token, inner code, inner options plus the outer class U ones (and outer E+U ones that have
- * no inner counterpart), inner payload. The OSCORE option is dropped. */
+ * no inner counterpart), inner payload. The OSCORE option is dropped; a notification's
+ * Observe takes the Outer value; an Outer Proxy-Uri absorbs the Inner Uri-Path/Uri-Query. */
 int sb_oscore_merge(const sb_coap_msg *outer, const sb_coap_msg *inner, sb_coap_msg *res);
-/* Decompose a Proxy-Uri (RFC 7252 §6.4) into Proxy-Scheme, Uri-Host, Uri-Port (outer) and
- * Uri-Path, Uri-Query (inner). */
+/* §4.1.3.3: decompose a Proxy-Uri (RFC 7252 §6.4); Uri-Path and Uri-Query go Inner, and the
+ * Outer Proxy-Uri becomes Proxy-Scheme, Uri-Host and Uri-Port recomposed (RFC 7252 §6.5):
+ * "coap://example.com/resource?q=1" -> Outer "coap://example.com", Inner "resource", "q=1".
+ * sb_oscore_merge joins them back into the original Proxy-Uri. */
 int sb_oscore_proxy_uri(const uint8_t *uri, size_t len, sb_coap_msg *inner, sb_coap_msg *outer);
 
 #endif

@@ -1,6 +1,7 @@
 /* oscore_opts.c: which CoAP options OSCORE encrypts (RFC 8613 §4.1, Figure 5), the outer
  * code (§4.2), and the Proxy-Uri decomposition (§4.1.3.3, RFC 7252 §6.4). */
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "../bench/util.h"
@@ -52,8 +53,11 @@ int sb_oscore_split(const sb_coap_msg *m, sb_coap_msg *inner, sb_coap_msg *outer
         } else if (cls == 'U') {
             rc = sb_coap_add_opt(outer, o->num, v, o->len);
         } else {
-            rc = sb_coap_add_opt(inner, o->num, v, o->len);
-            /* §4.1.3.5: Observe is also Outer, with the same value, for proxies. */
+            /* §4.1.3.5.2: a notification's Inner Observe is empty (the client orders
+             * notifications by Partial IV); the value travels Outer. */
+            int empty = o->num == SB_OPT_OBSERVE && !req;
+            rc = sb_coap_add_opt(inner, o->num, v, empty ? 0 : o->len);
+            /* §4.1.3.5: Outer Observe too, for intermediaries (the same value in requests). */
             if (!rc && o->num == SB_OPT_OBSERVE) rc = sb_coap_add_opt(outer, o->num, v, o->len);
         }
     }
@@ -65,15 +69,76 @@ int sb_oscore_split(const sb_coap_msg *m, sb_coap_msg *inner, sb_coap_msg *outer
     return rc;
 }
 
+/* RFC 3986 §2.3 unreserved, §2.2 sub-delims, and the extra characters `extra`: left as they
+ * are when composing a URI (RFC 7252 §6.5); anything else is percent-encoded. */
+static int uri_plain(uint8_t c, const char *extra)
+{
+    return isalnum(c) || strchr("-._~!$&'()*+,;=", c) || (c && strchr(extra, c));
+}
+
+static int uri_append(uint8_t *out, size_t cap, size_t *n, const uint8_t *v, size_t len,
+                      const char *extra, int amp_ok)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (size_t i = 0; i < len; i++) {
+        int plain = uri_plain(v[i], extra) && (amp_ok || v[i] != '&');
+        if (*n + (plain ? 1 : 3) > cap) return SB_ESPACE;
+        if (plain) {
+            out[(*n)++] = v[i];
+        } else {
+            out[(*n)++] = '%';
+            out[(*n)++] = (uint8_t)hex[v[i] >> 4];
+            out[(*n)++] = (uint8_t)hex[v[i] & 15];
+        }
+    }
+    return SB_OK;
+}
+
+/* The receiver's side of §4.1.3.3: the Outer Proxy-Uri (scheme://authority) followed by the
+ * Inner Uri-Path and Uri-Query composed as in RFC 7252 §6.5 steps 8-9, so the original
+ * Proxy-Uri comes back (no Uri-Path/Uri-Query may accompany a Proxy-Uri, RFC 7252 §5.10.2). */
+static int proxy_uri_join(const uint8_t *base, size_t blen, const sb_coap_msg *inner,
+                          sb_coap_msg *res)
+{
+    uint8_t uri[1034 + 1]; /* RFC 7252 §5.10: Proxy-Uri is at most 1034 bytes */
+    size_t n = 0;
+    int rc = SB_OK, nq = 0;
+    if (blen > sizeof uri) return SB_EPROTO;
+    memcpy(uri, base, blen);
+    n = blen;
+    for (size_t i = 0; i < inner->nopts && !rc; i++) {
+        const sb_coap_opt *o = &inner->opts[i];
+        if (o->num != SB_OPT_URI_PATH && o->num != SB_OPT_URI_QUERY) continue;
+        if (n + 1 > sizeof uri) return SB_EPROTO;
+        uri[n++] = o->num == SB_OPT_URI_PATH ? '/' : nq++ ? '&' : '?';
+        /* pchar (RFC 3986 §3.3) in segments, and also "/" "?" in query arguments */
+        int path = o->num == SB_OPT_URI_PATH; /* "&" separates query arguments */
+        rc = uri_append(uri, sizeof uri, &n, sb_coap_opt_val(inner, o), o->len,
+                        path ? ":@" : ":@/?", path);
+    }
+    if (rc || n > 1034) return SB_EPROTO;
+    return sb_coap_add_opt(res, SB_OPT_PROXY_URI, uri, n);
+}
+
 int sb_oscore_merge(const sb_coap_msg *outer, const sb_coap_msg *inner, sb_coap_msg *res)
 {
     sb_coap_init(res, outer->type, inner->code, outer->mid, outer->token, outer->tkl);
     res->payload = inner->payload;
     res->payload_len = inner->payload_len;
+    size_t plen = 0;
+    const uint8_t *proxy = sb_coap_find_opt(outer, SB_OPT_PROXY_URI, &plen);
     int rc = SB_OK;
-    for (size_t i = 0; i < inner->nopts && !rc; i++)
-        rc = sb_coap_add_opt(res, inner->opts[i].num, sb_coap_opt_val(inner, &inner->opts[i]),
-                             inner->opts[i].len);
+    for (size_t i = 0; i < inner->nopts && !rc; i++) {
+        const sb_coap_opt *o = &inner->opts[i];
+        if (proxy && (o->num == SB_OPT_URI_PATH || o->num == SB_OPT_URI_QUERY)) continue;
+        const uint8_t *v = sb_coap_opt_val(inner, o);
+        size_t len = o->len;
+        /* A notification's value is the Outer one (the Inner is empty, §4.1.3.5.2). */
+        size_t olen;
+        const uint8_t *ov = sb_coap_find_opt(outer, SB_OPT_OBSERVE, &olen);
+        if (o->num == SB_OPT_OBSERVE && inner->code >= 64 && ov) v = ov, len = olen;
+        rc = sb_coap_add_opt(res, o->num, v, len);
+    }
     for (size_t i = 0; i < outer->nopts && !rc; i++) {
         const sb_coap_opt *o = &outer->opts[i];
         char cls = sb_oscore_opt_class(o->num);
@@ -81,7 +146,10 @@ int sb_oscore_merge(const sb_coap_msg *outer, const sb_coap_msg *inner, sb_coap_
          * overrides its Outer counterpart. */
         if (o->num == SB_OPT_OSCORE || cls == 'E') continue;
         if (cls == 'B' && sb_coap_find_opt(inner, o->num, NULL)) continue;
-        rc = sb_coap_add_opt(res, o->num, sb_coap_opt_val(outer, o), o->len);
+        if (o->num == SB_OPT_PROXY_URI)
+            rc = proxy_uri_join(sb_coap_opt_val(outer, o), o->len, inner, res);
+        else
+            rc = sb_coap_add_opt(res, o->num, sb_coap_opt_val(outer, o), o->len);
     }
     return rc;
 }
@@ -146,26 +214,36 @@ int sb_oscore_proxy_uri(const uint8_t *uri, size_t len, sb_coap_msg *inner, sb_c
         pstart = colon + 1;
     }
     if (hend == a) return SB_EINVAL;
-    uint32_t port = 0;
+    uint32_t port = 0, dflt_port = 0;
+    int explicit_port = pstart < e;
     if (pstart < e) {
         for (size_t k = pstart; k < e; k++) {
             if (!isdigit(uri[k]) || port > 65535) return SB_EINVAL;
             port = port * 10 + (uri[k] - '0');
         }
         if (port > 65535) return SB_EINVAL;
-    } else {
-        /* Default ports (RFC 7252 §6.1, §6.2; RFC 8323 §8.1, §8.2): RFC 8613 §4.1.3.3's
-         * example keeps Uri-Port 5683 for coap://example.com/... */
-        static const struct { const char *s; uint32_t p; } dflt[] = {
-            {"coap", 5683}, {"coaps", 5684}, {"coap+tcp", 5683}, {"coaps+tcp", 5684},
-            {"coap+ws", 80}, {"coaps+ws", 443}, {"http", 80}, {"https", 443}};
-        for (size_t k = 0; k < sizeof dflt / sizeof dflt[0]; k++)
-            if ((size_t)slen == strlen(dflt[k].s) && !memcmp(scheme, dflt[k].s, (size_t)slen))
-                port = dflt[k].p;
     }
-    int rc = sb_coap_add_opt(outer, SB_OPT_PROXY_SCHEME, scheme, (size_t)slen);
-    if (!rc) rc = add_decoded(outer, SB_OPT_URI_HOST, uri + a, hend - a, 1);
-    if (!rc && port) rc = sb_coap_add_uint_opt(outer, SB_OPT_URI_PORT, port);
+    /* Default ports (RFC 7252 §6.1, §6.2; RFC 8323 §8.1, §8.2; RFC 7230 §2.7). */
+    static const struct { const char *s; uint32_t p; } dflt[] = {
+        {"coap", 5683}, {"coaps", 5684}, {"coap+tcp", 5683}, {"coaps+tcp", 5684},
+        {"coap+ws", 80}, {"coaps+ws", 443}, {"http", 80}, {"https", 443}};
+    for (size_t k = 0; k < sizeof dflt / sizeof dflt[0]; k++)
+        if ((size_t)slen == strlen(dflt[k].s) && !memcmp(scheme, dflt[k].s, (size_t)slen))
+            dflt_port = dflt[k].p;
+    /* §4.1.3.3: the Outer Proxy-Uri is Proxy-Scheme, Uri-Host and Uri-Port composed as in
+     * RFC 7252 §6.5 (the port only when not the scheme's default): "coap://example.com". */
+    uint8_t host[256], base[300];
+    int hlen = pct_decode(uri + a, hend - a, 1, host, sizeof host);
+    if (hlen <= 0 || hlen > 255) return SB_EINVAL;
+    size_t n = 0;
+    memcpy(base, scheme, (size_t)slen);
+    n = (size_t)slen;
+    memcpy(base + n, "://", 3);
+    n += 3;
+    int rc = uri_append(base, sizeof base - 8, &n, host, (size_t)hlen, "[]:", 1);
+    if (!rc && explicit_port && port != dflt_port)
+        n += (size_t)snprintf((char *)base + n, 8, ":%u", (unsigned)port);
+    if (!rc) rc = sb_coap_add_opt(outer, SB_OPT_PROXY_URI, base, n);
     /* Path: each segment a Uri-Path, nothing for "" or "/" (§6.4 step 8). */
     size_t p = e, q = e;
     while (q < len && uri[q] != '?' && uri[q] != '#') q++;

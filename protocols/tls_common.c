@@ -262,8 +262,8 @@ static int wait_input(sb_session *s, int64_t deadline, const char *what)
          * or a damaged record ends here too, not with an alert */
         if (s->io->transport == SB_TRANSPORT_UDP)
             return sb_io_fail(s->io, r, "%s: no valid DTLS record from the peer before the "
-                              "deadline (%u retransmitted flights; DTLS silently drops records "
-                              "failing authentication, e.g. with a wrong PSK)", what,
+                              "deadline, %u flights retransmitted (datagrams lost, or dropped by "
+                              "DTLS for failing authentication, e.g. a wrong PSK)", what,
                               s->io->retransmits);
         return sb_io_fail(s->io, r, "%s: no TLS data from the peer before the deadline", what);
     }

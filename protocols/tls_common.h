@@ -4,7 +4,10 @@
  * Contract: a family file only says which protocol versions it carries; the id grammar is
  * PROTO-LIB-AUTH-CIPHER (tls1.2, tls1.3, dtls1.2, dtls1.3; openssl|wolfssl; psk|psk-ecdhe|ecdsa;
  * ccm8|gcm). Handshake and recv wait for input through sb_io_recv with the caller's deadline,
- * cut short by the DTLS retransmission timer, whose expiries are counted in io->retransmits. */
+ * cut short by the DTLS retransmission timer, whose expiries are counted in io->retransmits.
+ * Every send() is one record (one SSL_write / wolfSSL_write). A TLS 1.3 server writes its
+ * NewSessionTicket inside handshake() (both libraries do when accept completes; test_tls
+ * checks the first application record carries nothing else), so it is marked handshake. */
 #ifndef SB_TLS_COMMON_H
 #define SB_TLS_COMMON_H
 

@@ -32,6 +32,9 @@
 #   --measured FILE    compare (or aggregate) the rows of FILE (as --measure/--raw write them)
 #                      instead of measuring
 # Exit: 0 ok, 1 difference beyond tolerance / stale baseline / failed run, 2 bad usage.
+# The body is one brace group, parsed whole before it runs: editing this file while a check runs
+# cannot derail it.
+{
 set -u
 cd "$(dirname "$0")/.." || exit 2
 here=scripts
@@ -169,10 +172,9 @@ if [ -n "$measured_in" ]; then
     [ -f "$measured_in" ] || { echo "check-size: no file $measured_in" >&2; exit 2; }
     tail -n +2 "$measured_in" | SEL="$sel_regex" awk -F, 'ENVIRON["SEL"] == "" || $1 ~ ENVIRON["SEL"]' >"$tmp/raw"
 else
-echo "check-size: $ncells cells (${#stacks[@]} stacks x {$scenarios} x payload {$payloads})$([ "$repeat" -gt 1 ] && echo " x $repeat runs"), $jobs in parallel, $sb_shown --emulator none" >&2
-xargs -P "$jobs" -d '\n' -I{} "$0" --cell {} <"$tmp/cells" >"$tmp/raw"
-dt=$(( $(date +%s) - t0 ))
-echo "check-size: measured in ${dt}s" >&2
+    echo "check-size: $ncells cells (${#stacks[@]} stacks x {$scenarios} x payload {$payloads})$([ "$repeat" -gt 1 ] && echo " x $repeat runs"), $jobs in parallel, $sb_shown --emulator none" >&2
+    xargs -P "$jobs" -d '\n' -I{} "$0" --cell {} <"$tmp/cells" >"$tmp/raw"
+    echo "check-size: measured in $(( $(date +%s) - t0 ))s" >&2
 fi
 if [ -s "$SIZE_NOTES" ]; then
     echo "check-size: $(wc -l <"$SIZE_NOTES") runs retried (retransmissions or unclassified bytes on the ideal link):" >&2
@@ -225,3 +227,4 @@ SEL="$sel_regex" awk -v tolfile="$tolerances" -v fails="$tmp/fails" -v bfile="$b
 rc=$?
 echo "check-size: whole check took $(( $(date +%s) - t0 ))s" >&2
 exit $rc
+}

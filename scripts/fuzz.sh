@@ -9,7 +9,7 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 secs=${1:-60}
-shift 2>/dev/null || true
+[ $# -gt 0 ] && shift
 case $secs in ''|*[!0-9]*) echo "usage: scripts/fuzz.sh [SECONDS] [NAME...]" >&2; exit 2 ;; esac
 CC=${FUZZ_CC:-clang}
 out=build/fuzz

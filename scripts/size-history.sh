@@ -13,6 +13,7 @@
 # usage: scripts/size-history.sh [N]
 #   env SIZE_PAYLOADS (default "16"), SIZE_SCENARIOS (default "cold"), SIZE_STACKS (globs),
 #   SIZE_JOBS (default 2), SIZE_KEEP_WORKTREES=1 keeps the worktrees for inspection.
+{ # one brace group, parsed whole before it runs (safe against edits of this file meanwhile)
 set -u
 cd "$(dirname "$0")/.." || exit 2
 n=${1:-20}
@@ -85,7 +86,7 @@ done
 # The first scenario and payload asked for are the ones plotted.
 plot_scen=${scenarios%% *}; plot_pay=${payloads%% *}
 for col in app_payload_bytes handshake_payload_bytes; do
-    f=$out/${col%%_*}.dat; [ "$col" = app_payload_bytes ] || f=$out/handshake.dat
+    f=$out/${col%%_*}.dat     # app.dat, handshake.dat
     awk -F, -v col="$col" -v sc="$plot_scen" -v pay="$plot_pay" '
         NR == 1 { for (i = 1; i <= NF; i++) ix[$i] = i; next }
         $(ix["scenario"]) != sc || $(ix["response_payload"]) != pay { next }
@@ -110,3 +111,4 @@ fi
 gnuplot -e "datadir='$out'; outdir='$out'; what='$plot_scen, response payload $plot_pay B'" plots/size-history.gp ||
     { echo "size-history: gnuplot failed" >&2; exit 1; }
 echo "size-history: wrote $out/size-history.svg $out/size-history.png $out/history.csv" >&2
+}

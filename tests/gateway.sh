@@ -47,6 +47,22 @@ for st in dtls1.2-openssl-psk-ccm8 tls1.3-wolfssl-psk-ccm8 oscore oscore+dtls1.2
         check "$st tampered: altered payload forwarded" 1 "$(grep -c '^# [0-9]* proxy -> server: request' "$tmp/$st.tamper")"
     fi
 done
+# Bytes worked out by hand (IPv6 40 + UDP 8 + CoAP). Device hop, GET through the proxy:
+# header 4 + token 2 + Uri-Host "fd5b:0:0:1::2" (1 + 1 extended length + 13) + Uri-Port 5683
+# (1 + 2) + Uri-Path 3303/0/5700 (5 + 2 + 5) + Proxy-Scheme "coap" (delta 28 from Uri-Path 11:
+# 1 + 1 extended delta + 4) = 42 -> 90. The proxy forwards the request without Uri-Host,
+# Uri-Port and Proxy-Scheme: 4 + 2 + 12 = 18 -> 66, as a direct GET; the 2.05 with 16 bytes is
+# 4 + 2 + 1 + 16 = 23 -> 71 on each hop, so the backhaul carries 66 + 71 = 137.
+row=$($SB run --stack coap --via proxy --seed $SEED --format json)
+check "coap GET via proxy: device hop c2s_bytes" 90 "$(field "$row" c2s_bytes)"
+check "coap GET via proxy: device hop s2c_bytes" 71 "$(field "$row" s2c_bytes)"
+check "coap GET via proxy: hop2_bytes" 137 "$(field "$row" hop2_bytes)"
+# OSCORE: the same three outer options (15 + 3 + 6, OSCORE option 9 keeps its 1-byte header)
+# on top of the direct request; the backhaul carries exactly the direct exchange.
+direct=$($SB run --stack oscore --seed $SEED --format json)
+row=$($SB run --stack oscore --via proxy --seed $SEED --format json)
+check "oscore GET via proxy: device hop c2s_bytes" $(( $(field "$direct" c2s_bytes) + 24 )) "$(field "$row" c2s_bytes)"
+check "oscore GET via proxy: hop2_bytes" $(( $(field "$direct" c2s_bytes) + $(field "$direct" s2c_bytes) )) "$(field "$row" hop2_bytes)"
 # The safety rule: a request naming another host or port is answered 5.02 and sent nowhere.
 # A standalone proxy serves one device session at a time (plain CoAP has no close), so each
 # check gets its own server and proxy. Proxy-Uri is checked with libcoap's coap-client.

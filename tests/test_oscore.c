@@ -383,7 +383,8 @@ static void test_option_classes(void **st)
                          SB_OK);
         assert_int_equal(blen, mlen);
         assert_memory_equal(back, msg, mlen);
-        /* A notification: Observe Inner and Outer, outer code 2.05; own Partial IV. */
+        /* A notification: outer code 2.05, Outer Observe with the value, Inner Observe empty
+         * (§4.1.3.5.2), Max-Age Inner only; own Partial IV. */
         sb_oscore_req r = {.kid_len = 0, .piv = {0}, .piv_len = 1};
         sb_coap_init(&m, SB_COAP_CON, SB_COAP_CONTENT, 0x77, tok, 2);
         sb_coap_add_uint_opt(&m, SB_OPT_OBSERVE, 5);
@@ -395,6 +396,35 @@ static void test_option_classes(void **st)
         assert_int_equal(sb_coap_parse(SB_FRAMING_UDP, prot, plen, &outer), SB_OK);
         assert_int_equal(outer.code, SB_COAP_CONTENT);
         assert_true(has_opt(&outer, SB_OPT_OBSERVE) && !has_opt(&outer, SB_OPT_MAX_AGE));
+        size_t vl;
+        const uint8_t *vv = sb_coap_find_opt(&outer, SB_OPT_OBSERVE, &vl);
+        assert_int_equal(vl, 1);
+        assert_int_equal(vv[0], 5);
+        {
+            /* decrypt with the server's Sender Key = the client's Recipient Key */
+            const uint8_t *sk, *rk, *iv;
+            size_t kl, nl;
+            sb_oscore_keys(s, &sk, &rk, &iv, &kl, &nl);
+            (void)sk;
+            sb_coap_msg po;
+            assert_int_equal(sb_coap_parse(SB_FRAMING_UDP, prot, plen, &po), SB_OK);
+            uint8_t sid1 = 1, piv0 = 0, nonce[13], pt[128];
+            sb_oscore_nonce(s, &sid1, 1, &piv0, 1, nonce);
+            static const uint8_t aad[] = {0x83, 0x68, 'E', 'n', 'c', 'r', 'y', 'p', 't', '0',
+                                          0x40, 0x48, 0x85, 0x01, 0x81, 0x0a, 0x40, 0x41, 0x00,
+                                          0x40};
+            const sb_crypto *cr = sb_crypto_get(libs[l]);
+            sb_aead_key *k;
+            const uint8_t *skey;
+            sb_oscore_keys(s, &skey, &rk, &iv, &kl, &nl);
+            assert_int_equal(cr->aead_new(&k, SB_COSE_AES_CCM_16_64_128, skey, 16), SB_OK);
+            assert_int_equal(cr->aead_open(k, nonce, 13, aad, sizeof aad, po.payload,
+                                           po.payload_len, pt),
+                             SB_OK);
+            cr->aead_free(k);
+            /* code 2.05, Observe (delta 6, empty) = 0x60, Max-Age (delta 8, 1 byte) 0x81 3c */
+            hex_eq(pt, po.payload_len - 8, "4560813cff32312e35");
+        }
         assert_int_equal(sb_oscore_unprotect_response(c, &r, prot, plen, back, sizeof back, &blen),
                          SB_OK);
         assert_int_equal(blen, mlen);
@@ -404,20 +434,19 @@ static void test_option_classes(void **st)
     }
 }
 
-/* §4.1.3.3's example: Proxy-Uri coap://example.com/resource?q=1 becomes Proxy-Scheme "coap",
- * Uri-Host "example.com", Uri-Port 5683 (Outer) and Uri-Path "resource", Uri-Query "q=1"
- * (Inner). Also an explicit port, percent-encoding and several segments/arguments. */
+/* §4.1.3.3's example: Proxy-Uri "coap://example.com/resource?q=1" is decomposed into
+ * Proxy-Scheme "coap", Uri-Host "example.com", Uri-Port 5683, Uri-Path "resource", Uri-Query
+ * "q=1"; path and query go Inner, and the Outer Proxy-Uri is "coap://example.com" (the default
+ * port is left out when composing, RFC 7252 §6.5). The receiver joins them back. */
 static void test_proxy_uri(void **st)
 {
     static const struct {
-        const char *uri, *outer, *inner, *result;
+        const char *uri, *outer;
+        const char *inner[5];
     } cases[] = {
-        /* outer options as encoded after the OSCORE option is removed (hex), inner likewise */
-        {"coap://example.com/resource?q=1", "3b6578616d706c652e636f6d421633",
-         "b87265736f7572636543713d31",
-         /* result: Uri-Host, Uri-Port, Uri-Path, Uri-Query, Proxy-Scheme */
-         "3b6578616d706c652e636f6d421633486f6f7572636543713d31"},
-        {"coaps://[::1]:61616/a/b%2Fc?x=1&y", NULL, NULL, NULL},
+        {"coap://example.com/resource?q=1", "coap://example.com", {"resource", "q=1"}},
+        {"coaps://[::1]:61616/a/b%2Fc?x=1&y", "coaps://[::1]:61616", {"a", "b/c", "x=1", "y"}},
+        {"coap://Example.COM:5683", "coap://example.com", {NULL}},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         sb_coap_msg m, outer, inner;
@@ -425,73 +454,59 @@ static void test_proxy_uri(void **st)
         sb_coap_add_opt(&m, SB_OPT_PROXY_URI, (const uint8_t *)cases[i].uri, strlen(cases[i].uri));
         uint8_t msg[256], prot[512], buf[600], back[512];
         size_t mlen, plen, blen, n;
-        const uint8_t *v;
         assert_int_equal(sb_coap_encode(&m, SB_FRAMING_UDP, msg, sizeof msg, &mlen), SB_OK);
         sb_oscore_ctx *c = mk("openssl", SECRET, SALT, NULL, 0, "", "01", 0);
         sb_oscore_ctx *s = mk("openssl", SECRET, SALT, NULL, 0, "01", "", 0);
         assert_int_equal(sb_oscore_protect_request(c, msg, mlen, prot, sizeof prot, &plen, NULL),
                          SB_OK);
         inner_of("openssl", c, prot, plen, &outer, &inner, buf);
-        assert_false(has_opt(&outer, SB_OPT_PROXY_URI) || has_opt(&inner, SB_OPT_PROXY_URI));
-        assert_false(has_opt(&outer, SB_OPT_URI_PATH) || has_opt(&outer, SB_OPT_URI_QUERY));
-        assert_false(has_opt(&inner, SB_OPT_URI_HOST) || has_opt(&inner, SB_OPT_PROXY_SCHEME) ||
-                     has_opt(&inner, SB_OPT_URI_PORT));
+        const uint8_t *v = sb_coap_find_opt(&outer, SB_OPT_PROXY_URI, &n);
+        assert_non_null(v);
+        assert_int_equal(n, strlen(cases[i].outer));
+        assert_memory_equal(v, cases[i].outer, n);
+        assert_int_equal(outer.nopts, 2); /* Proxy-Uri and OSCORE */
+        size_t k = 0;
+        for (size_t j = 0; j < inner.nopts; j++, k++) {
+            assert_true(inner.opts[j].num == SB_OPT_URI_PATH ||
+                        inner.opts[j].num == SB_OPT_URI_QUERY);
+            assert_non_null(cases[i].inner[k]);
+            assert_int_equal(inner.opts[j].len, strlen(cases[i].inner[k]));
+            assert_memory_equal(sb_coap_opt_val(&inner, &inner.opts[j]), cases[i].inner[k],
+                                inner.opts[j].len);
+        }
+        assert_null(cases[i].inner[k]);
         assert_int_equal(sb_oscore_unprotect_request(s, prot, plen, back, sizeof back, &blen, NULL,
                                                      NULL),
                          SB_OK);
-        sb_coap_msg res;
-        assert_int_equal(sb_coap_parse(SB_FRAMING_UDP, back, blen, &res), SB_OK);
-        if (i == 0) {
-            v = sb_coap_find_opt(&res, SB_OPT_PROXY_SCHEME, &n);
-            assert_int_equal(n, 4), assert_memory_equal(v, "coap", 4);
-            v = sb_coap_find_opt(&res, SB_OPT_URI_HOST, &n);
-            assert_int_equal(n, 11), assert_memory_equal(v, "example.com", 11);
-            v = sb_coap_find_opt(&res, SB_OPT_URI_PORT, &n);
-            assert_int_equal(n, 2), assert_int_equal(v[0] << 8 | v[1], 5683);
-            v = sb_coap_find_opt(&res, SB_OPT_URI_PATH, &n);
-            assert_int_equal(n, 8), assert_memory_equal(v, "resource", 8);
-            v = sb_coap_find_opt(&res, SB_OPT_URI_QUERY, &n);
-            assert_int_equal(n, 3), assert_memory_equal(v, "q=1", 3);
-            assert_int_equal(res.nopts, 5);
-        } else {
-            v = sb_coap_find_opt(&res, SB_OPT_PROXY_SCHEME, &n);
-            assert_int_equal(n, 5), assert_memory_equal(v, "coaps", 5);
-            v = sb_coap_find_opt(&res, SB_OPT_URI_HOST, &n);
-            assert_int_equal(n, 5), assert_memory_equal(v, "[::1]", 5);
-            v = sb_coap_find_opt(&res, SB_OPT_URI_PORT, &n);
-            assert_int_equal(n, 2), assert_int_equal(v[0] << 8 | v[1], 61616);
-            size_t paths = 0, queries = 0;
-            for (size_t k = 0; k < res.nopts; k++) {
-                const uint8_t *ov = sb_coap_opt_val(&res, &res.opts[k]);
-                if (res.opts[k].num == SB_OPT_URI_PATH) {
-                    const char *want = paths++ == 0 ? "a" : "b/c";
-                    assert_int_equal(res.opts[k].len, strlen(want));
-                    assert_memory_equal(ov, want, strlen(want));
-                }
-                if (res.opts[k].num == SB_OPT_URI_QUERY) {
-                    const char *want = queries++ == 0 ? "x=1" : "y";
-                    assert_int_equal(res.opts[k].len, strlen(want));
-                    assert_memory_equal(ov, want, strlen(want));
-                }
-            }
-            assert_int_equal(paths, 2);
-            assert_int_equal(queries, 2);
+        if (i < 2) { /* already in composed form: comes back byte for byte */
+            assert_int_equal(blen, mlen);
+            assert_memory_equal(back, msg, mlen);
+        } else { /* normalised: lowercase host, default port left out */
+            sb_coap_msg r;
+            assert_int_equal(sb_coap_parse(SB_FRAMING_UDP, back, blen, &r), SB_OK);
+            v = sb_coap_find_opt(&r, SB_OPT_PROXY_URI, &n);
+            assert_int_equal(n, 18);
+            assert_memory_equal(v, "coap://example.com", 18);
         }
         sb_oscore_free(c);
         sb_oscore_free(s);
     }
-    /* Not an absolute URI: refused. */
-    sb_coap_msg m;
-    uint8_t msg[128], out[256];
-    size_t mlen, olen;
-    sb_coap_init(&m, SB_COAP_CON, SB_COAP_GET, 1, NULL, 0);
-    sb_coap_add_opt(&m, SB_OPT_PROXY_URI, (const uint8_t *)"example.com/x", 13);
-    sb_coap_encode(&m, SB_FRAMING_UDP, msg, sizeof msg, &mlen);
-    sb_oscore_ctx *c = mk("openssl", SECRET, SALT, NULL, 0, "", "01", 0);
-    assert_int_equal(sb_oscore_protect_request(c, msg, mlen, out, sizeof out, &olen, NULL),
-                     SB_EINVAL);
-    assert_int_equal(sb_oscore_seq(c), 0); /* a refused message consumes no number */
-    sb_oscore_free(c);
+    /* Not an absolute URI: refused, and no sequence number consumed. */
+    static const char *const bad[] = {"example.com/x", "coap:///x", "coap://h:99999/",
+                                      "coap://h:1x/", "://h/"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        sb_coap_msg m;
+        uint8_t msg[128], out[256];
+        size_t mlen, olen;
+        sb_coap_init(&m, SB_COAP_CON, SB_COAP_GET, 1, NULL, 0);
+        sb_coap_add_opt(&m, SB_OPT_PROXY_URI, (const uint8_t *)bad[i], strlen(bad[i]));
+        sb_coap_encode(&m, SB_FRAMING_UDP, msg, sizeof msg, &mlen);
+        sb_oscore_ctx *c = mk("openssl", SECRET, SALT, NULL, 0, "", "01", 0);
+        assert_int_equal(sb_oscore_protect_request(c, msg, mlen, out, sizeof out, &olen, NULL),
+                         SB_EINVAL);
+        assert_int_equal(sb_oscore_seq(c), 0);
+        sb_oscore_free(c);
+    }
 }
 
 /* §7.4: a replay is refused with 4.01; out-of-order within the 32-wide window is accepted

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +44,8 @@ typedef struct ep {
     long over;          /* bytes sent for one protected message minus its length, -1 unknown */
     int corrupt;        /* client: flip a byte of the request record on the wire */
     int plain;          /* server: speak plain CoAP (no security at all) */
+    unsigned rtx;       /* DTLS flights retransmitted on the timer, last connection */
+    int drop;           /* client: the server's Nth datagram (1-based) is lost on the way */
     int nconn;          /* connections so far, and whether each resumed */
     int res_hist[4];
 } ep;
@@ -170,6 +173,7 @@ static void client_one(ep *e, int fd)
     if (r == SB_OK) r = f->handshake(s, deadline);
     note(e, &io, r);
     e->hs_tx = io.tx_bytes;
+    e->rtx = io.retransmits;
     e->resumed = s ? sb_tls_session_resumed(s) : 0;
     if (e->nconn < 4) e->res_hist[e->nconn++] = e->resumed;
     uint8_t req[SB_COAP_MAX_MSG], resp[SB_COAP_MAX_MSG];
@@ -238,6 +242,31 @@ static void *srv_thread(void *arg)
     return NULL;
 }
 
+/* A lossy link for DTLS: forwards datagrams between a and b, dropping b's Nth. */
+typedef struct relay {
+    int a, b, drop, stop[2];
+} relay;
+
+static void *relay_thread(void *arg)
+{
+    relay *r = arg;
+    int nb = 0;
+    uint8_t buf[4096];
+    for (;;) {
+        struct pollfd p[3] = {{.fd = r->a, .events = POLLIN}, {.fd = r->b, .events = POLLIN},
+                              {.fd = r->stop[0], .events = POLLIN}};
+        if (poll(p, 3, 10000) <= 0 || p[2].revents) break;
+        for (int i = 0; i < 2; i++) {
+            if (!(p[i].revents & POLLIN)) continue;
+            ssize_t n = recv(p[i].fd, buf, sizeof buf, 0);
+            if (n <= 0) continue;
+            if (i == 1 && ++nb == r->drop) continue; /* lost */
+            send(i ? r->a : r->b, buf, (size_t)n, 0);
+        }
+    }
+    return NULL;
+}
+
 static int make_ctx(ep *e, char *err, size_t cap)
 {
     return e->d.family->ctx_new(&e->ctx, &e->d, e->p, e->role, err, cap);
@@ -249,7 +278,7 @@ static void run_pair(ep *c, ep *s, int n)
     char err[256] = "";
     if (!s->plain && make_ctx(s, err, sizeof err) != SB_OK) fail_msg("server %s: %s", s->d.id, err);
     if (make_ctx(c, err, sizeof err) != SB_OK) fail_msg("client %s: %s", c->d.id, err);
-    int cfd[2], sfd[2];
+    int cfd[2], sfd[2]; /* per connection: the client's and the server's socket */
     srv_job j = {.e = s, .n = n};
     int type = c->d.transport == SB_TRANSPORT_UDP ? SOCK_DGRAM : SOCK_STREAM;
     for (int i = 0; i < n; i++) {
@@ -257,9 +286,19 @@ static void run_pair(ep *c, ep *s, int n)
         assert_int_equal(socketpair(AF_UNIX, type, 0, sv), 0);
         cfd[i] = sv[0];
         sfd[i] = sv[1];
-        j.fds[i] = sv[1];
     }
-    pthread_t t;
+    pthread_t t, rt;
+    relay rl = {.drop = c->drop};
+    if (c->drop) { /* first connection: client <-> relay <-> server */
+        int mid[2];
+        assert_int_equal(socketpair(AF_UNIX, type, 0, mid), 0);
+        assert_int_equal(pipe(rl.stop), 0);
+        rl.a = sfd[0]; /* faces the client */
+        rl.b = mid[0]; /* faces the server */
+        sfd[0] = mid[1];
+        assert_int_equal(pthread_create(&rt, NULL, relay_thread, &rl), 0);
+    }
+    for (int i = 0; i < n; i++) j.fds[i] = sfd[i];
     assert_int_equal(pthread_create(&t, NULL, srv_thread, &j), 0);
     for (int i = 0; i < n; i++) {
         client_one(c, cfd[i]);
@@ -268,6 +307,14 @@ static void run_pair(ep *c, ep *s, int n)
     if (c->d.transport == SB_TRANSPORT_TCP)
         for (int i = 0; i < n; i++) shutdown(cfd[i], SHUT_RDWR);
     pthread_join(t, NULL);
+    if (c->drop) {
+        assert_int_equal(write(rl.stop[1], "x", 1), 1);
+        pthread_join(rt, NULL);
+        close(rl.a);
+        close(rl.b);
+        close(rl.stop[0]);
+        close(rl.stop[1]);
+    }
     for (int i = 0; i < n; i++) {
         close(cfd[i]);
         close(sfd[i]);
@@ -559,6 +606,32 @@ static void test_dtls_cookie(void **state)
     ep_done(&s);
 }
 
+/* A lost server flight: the client's DTLS timer (1 s initially, RFC 6347 §4.2.4.1) fires,
+ * it retransmits its flight, the server answers again, the handshake completes. Datagram 1
+ * from the server is the HelloVerifyRequest, 2 starts the ServerHello flight. */
+static void test_dtls_loss(void **state)
+{
+    static const char *const ids[] = {"dtls1.2-openssl-psk-ccm8", "dtls1.2-wolfssl-ecdsa-gcm"};
+    for (int i = 0; i < 2; i++)
+        for (int drop = 1; drop <= 2; drop++) {
+            ep c, s;
+            ep_init(&c, ids[i], SB_ROLE_CLIENT);
+            ep_init(&s, ids[i], SB_ROLE_SERVER);
+            c.drop = drop;
+            int64_t t0 = sb_now_ns();
+            run_pair(&c, &s, 1);
+            int64_t ms = (sb_now_ns() - t0) / SB_NS_PER_MS;
+            printf("TLS_LOSS %s server datagram %d lost: client %s, %u retransmissions, %lld ms\n",
+                   ids[i], drop, sb_strerror(c.rc), c.rtx, (long long)ms);
+            if (c.rc != SB_OK || s.rc != SB_OK)
+                fail_msg("%s: client [%s] server [%s]", ids[i], c.err, s.err);
+            assert_int_equal(c.rtx, 1);
+            assert_true(ms >= 900 && ms < 2500);
+            ep_done(&c);
+            ep_done(&s);
+        }
+}
+
 /* ---- unavailable ids and their reasons ---- */
 
 static void test_unavailable(void **state)
@@ -634,5 +707,6 @@ int main(void)
     }
     t[n++] = (struct CMUnitTest)cmocka_unit_test(test_plain_client);
     t[n++] = (struct CMUnitTest)cmocka_unit_test(test_dtls_cookie);
+    t[n++] = (struct CMUnitTest)cmocka_unit_test(test_dtls_loss);
     return _cmocka_run_group_tests("tls", t, n, NULL, NULL);
 }
