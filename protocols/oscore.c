@@ -470,7 +470,9 @@ static int open_msg(sb_oscore_ctx *c, const sb_coap_msg *outer, const uint8_t *n
         return SB_EPROTO;
     if ((rc = sb_oscore_merge(outer, &inner, res))) return rc;
     if ((rc = sb_coap_encode(res, SB_FRAMING_UDP, out, cap, out_len))) return rc;
-    res->payload = out + *out_len - res->payload_len;
+    /* What the options add up to must still be a message libcoap accepts (option rules may
+     * depend on the code, which changed from outer to inner). */
+    if (sb_coap_parse(SB_FRAMING_UDP, out, *out_len, res)) return SB_EPROTO;
     return SB_OK;
 }
 
@@ -593,7 +595,9 @@ int sb_oscore_unprotect_response(sb_oscore_ctx *c, const sb_oscore_req *req, con
     uint8_t nonce[13];
     int rc = parse_outer(in, len, &outer, &o);
     if (rc) return rc;
-    if (outer.code < 64) return SB_EPROTO; /* not a response */
+    /* §4.2: 2.04, or 2.05 for notifications; any response class 2-5 is taken, not 0.xx
+     * requests, 1.xx, 6.xx or 7.xx signaling. */
+    if (outer.code < SB_COAP_CODE(2, 0) || outer.code >= SB_COAP_CODE(6, 0)) return SB_EPROTO;
     /* A kid (context) in a response is optional (§6.1) but must name our peer's context. */
     if ((o.has_kid && (o.kid_len != c->rid_len || memcmp(o.kid, c->rid, c->rid_len))) ||
         (o.has_kid_ctx && (!c->has_idctx || o.kid_ctx_len != c->idctx_len ||

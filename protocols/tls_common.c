@@ -252,7 +252,10 @@ static int wait_input(sb_session *s, int64_t deadline, const char *what)
         return SB_OK;
     }
     if (r == SB_ETIMEOUT && until < deadline) {
+        sb_phase was = s->io->phase; /* a retransmitted flight is handshake, whenever sent */
+        if (was == SB_PHASE_APP) sb_io_set_phase(s->io, SB_PHASE_HANDSHAKE);
         int k = lib->timeout(s->conn);
+        sb_io_set_phase(s->io, was);
         if (k > 0) s->io->retransmits++;
         if (k < 0) return sb_io_fail(s->io, SB_EPROTO, "%s: DTLS retransmission failed", what);
         return SB_OK;
@@ -295,13 +298,23 @@ int sb_tls_send(sb_session *s, const uint8_t *msg, size_t len)
     return r == SB_OK ? r : sb_io_fail(s->io, r, "%s", err[0] ? err : sb_strerror(r));
 }
 
+/* Whatever a library writes while reading is never application data: a DTLS flight repeated
+ * because the peer repeated its own (RFC 6347 §4.2.4), or an alert. Marked handshake. */
+static int lib_read(sb_session *s, uint8_t *buf, size_t cap, size_t *got, char *err, size_t ecap)
+{
+    sb_phase was = s->io->phase;
+    if (was == SB_PHASE_APP) sb_io_set_phase(s->io, SB_PHASE_HANDSHAKE);
+    int r = s->ctx->lib->read(s->conn, buf, cap, got, err, ecap);
+    sb_io_set_phase(s->io, was);
+    return r;
+}
+
 int sb_tls_recv(sb_session *s, uint8_t *buf, size_t cap, size_t *len, int64_t deadline)
 {
-    const sb_tlslib *lib = s->ctx->lib;
     for (;;) {
         char err[256] = "";
         size_t got = 0;
-        int r = lib->read(s->conn, buf, cap, &got, err, sizeof err);
+        int r = lib_read(s, buf, cap, &got, err, sizeof err);
         if (r == SB_OK && got) {
             *len = got;
             return SB_OK;
