@@ -58,7 +58,10 @@ int sb_registry_with_lib(const sb_stack_desc *d, const char *lib, sb_stack_desc 
     /* The library is one dash-separated field of the id: replace that field only. */
     char id[64];
     const char *at = strstr(d->id, d->library);
-    if (!at) return SB_EINVAL;
+    if (!at) { /* the default library is implicit: "oscore" is oscore-openssl */
+        snprintf(id, sizeof id, "%s-%s", d->id, lib);
+        return sb_registry_find(id, out);
+    }
     snprintf(id, sizeof id, "%.*s%s%s", (int)(at - d->id), d->id, lib, at + strlen(d->library));
     return sb_registry_find(id, out);
 }
