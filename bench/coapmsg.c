@@ -1,6 +1,7 @@
 #include "coapmsg.h"
 
 #include <coap3/coap.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "util.h"
@@ -52,6 +53,20 @@ int sb_coap_add_path(sb_coap_msg *m, const char *path)
         if (*path == '/') path++;
     }
     return SB_OK;
+}
+
+int sb_coap_path_is(const sb_coap_msg *m, const char *path)
+{
+    char got[512] = "";
+    size_t n = 0;
+    for (size_t i = 0; i < m->nopts; i++) {
+        const sb_coap_opt *o = &m->opts[i];
+        if (o->num != SB_OPT_URI_PATH) continue;
+        n += (size_t)snprintf(got + n, sizeof got - n, "/%.*s", o->len, m->arena + o->off);
+        if (n >= sizeof got) return 0;
+    }
+    while (*path == '/') path++;
+    return strcmp(got[0] ? got + 1 : "", path) == 0;
 }
 
 void sb_coap_del_opt(sb_coap_msg *m, uint16_t num)

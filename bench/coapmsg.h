@@ -84,6 +84,8 @@ int sb_coap_add_opt(sb_coap_msg *m, uint16_t num, const uint8_t *val, size_t len
 int sb_coap_add_uint_opt(sb_coap_msg *m, uint16_t num, uint32_t value);
 /* Add Uri-Path options for "/a/b/c". */
 int sb_coap_add_path(sb_coap_msg *m, const char *path);
+/* 1 when the message's Uri-Path options spell `path` ("/a/b", leading slashes optional). */
+int sb_coap_path_is(const sb_coap_msg *m, const char *path);
 void sb_coap_del_opt(sb_coap_msg *m, uint16_t num); /* removes every instance */
 /* First instance of option num, or NULL; *len gets its length. */
 const uint8_t *sb_coap_find_opt(const sb_coap_msg *m, uint16_t num, size_t *len);

@@ -80,3 +80,22 @@ double sb_json_num(const char *json, const char *path)
     end = (char *)ws(end);
     return (*end == ',' || *end == '}' || *end == ']' || *end == '\0') ? v : NAN;
 }
+
+int sb_json_array_len(const char *json)
+{
+    if (!json) return -1;
+    const char *p = ws(json);
+    if (*p != '[') return -1;
+    p = ws(p + 1);
+    if (*p == ']') return 0;
+    int n = 0;
+    for (;;) {
+        p = skip(p);
+        if (!p) return -1;
+        n++;
+        p = ws(p);
+        if (*p == ']') return n;
+        if (*p != ',') return -1;
+        p = ws(p + 1);
+    }
+}

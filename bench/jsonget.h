@@ -6,5 +6,7 @@
 #define SB_JSONGET_H
 
 double sb_json_num(const char *json, const char *path);
+/* Number of elements of a JSON array text (e.g. a row's `flights`); -1 if not an array. */
+int sb_json_array_len(const char *json);
 
 #endif

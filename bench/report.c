@@ -90,6 +90,7 @@ enum {
 typedef struct agg {
     char group[32], stack[64], profile[32], scenario[16], variant[256];
     double loss, requests; /* sweep coordinates */
+    double clients;        /* --via proxy --clients N (devices behind the proxy) */
     int n, nok, proxy;
     vec m[M_N];
     char emulators[64];
@@ -221,6 +222,8 @@ static void add_row(report *r, const sb_row *row)
     if (!a) return;
     a->loss = loss;
     a->requests = reqs;
+    a->clients = pe ? opt_value(pe->opts, "clients") : NAN;
+    if (!isfinite(a->clients)) a->clients = 1;
     a->n++;
     r->rows++;
     const char *via = sb_row_str(row, "via", buf, sizeof buf);
@@ -247,7 +250,8 @@ static void add_row(report *r, const sb_row *row)
     vec_push(&a->m[M_RADIO], sb_row_num(row, "client_energy_radio_mj"));
     vec_push(&a->m[M_HS_MS], sb_row_num(row, "handshake_ms"));
     vec_push(&a->m[M_HS_BYTES], sb_row_num(row, "handshake_bytes"));
-    vec_push(&a->m[M_FLIGHTS], sb_row_num(row, "flights"));
+    int nfl = sb_json_array_len(sb_row_get(row, "flights")); /* [{"dir":..}, ...] */
+    vec_push(&a->m[M_FLIGHTS], nfl >= 0 ? nfl : NAN);
     vec_push(&a->m[M_PCPU], sb_row_num(row, "proxy_cpu_ns") / 1e6);
     vec_push(&a->m[M_PHEAP], sb_row_num(row, "proxy_heap_peak"));
     vec_push(&a->m[M_PSESS], sb_row_num(row, "proxy_heap_session"));
@@ -439,16 +443,18 @@ static void gateway(report *r, out2 *o)
         if (!a->proxy) continue;
         if (!any)
             say(o, "## Gateway panel (via proxy)\n\n"
-                   "Per device = per client session through the proxy. End-to-end = the proxy "
-                   "never saw the application plaintext (proxy_saw_plaintext false in every "
-                   "run).\n\n| stack | profile | scenario | n | proxy CPU ms | proxy heap peak B | "
+                   "devices = client sessions through the proxy at once (--clients). proxy CPU "
+                   "per device = the row's proxy_cpu_ns (the proxy's CPU time over the devices); "
+                   "heap peak = the whole proxy; heap per session = held per device session. End-to-end = the proxy never saw the "
+                   "application plaintext (proxy_saw_plaintext false in every run).\n\n"
+                   "| stack | profile | devices | n | proxy CPU ms per device | proxy heap peak B | "
                    "proxy heap per session B | end-to-end |\n|---|---|---|---|---|---|---|---|\n");
         any = 1;
         char b[3][32];
         vec *pl = &a->m[M_PLAIN];
         const char *e2e = !pl->n ? "n/a" : pct(pl, 1.0) == 0 ? "yes" : "no";
-        say(o, "| %s | %s | %s | %d/%d | %s | %s | %s | %s |\n", a->stack, a->profile,
-            a->scenario, a->nok, a->n, num(med(&a->m[M_PCPU]), b[0], 32),
+        say(o, "| %s | %s | %.0f | %d/%d | %s | %s | %s | %s |\n", a->stack, a->profile,
+            a->clients, a->nok, a->n, num(med(&a->m[M_PCPU]), b[0], 32),
             num(med(&a->m[M_PHEAP]), b[1], 32), num(med(&a->m[M_PSESS]), b[2], 32), e2e);
     }
     if (any) say(o, "\n");

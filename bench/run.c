@@ -169,19 +169,8 @@ static void self_exe(char *out, size_t cap)
     snprintf(out, cap, "/proc/%d/exe", (int)getpid());
 }
 
-static pid_t spawn_verb(run *r, int host, int verb, const char *vname, const sb_stack_desc *d,
-                        const char *hostport, int report_w, int ctl_r, unsigned sessions,
-                        char *const *extra);
-
-/* Start `secbench client|server` in a testbed host, reporting on report_w. */
-static pid_t spawn_role(run *r, int host, int verb, const sb_stack_desc *d, const char *hostport,
-                        int report_w, int ctl_r)
-{
-    return spawn_verb(r, host, verb, NULL, d, hostport, report_w, ctl_r,
-                      r->cfg.scenario == SB_SCEN_RESUMED ? 2 : 1, NULL);
-}
-
-/* The same with another verb name (`proxy`), a session count and extra arguments. */
+/* Start `secbench VERB` (client, server, or vname: proxy) in a testbed host, reporting on
+ * report_w, with a session count and extra arguments. */
 static pid_t spawn_verb(run *r, int host, int verb, const char *vname, const sb_stack_desc *d,
                         const char *hostport, int report_w, int ctl_r, unsigned sessions,
                         char *const *extra)
@@ -270,71 +259,123 @@ static int64_t callgrind_total(const char *path)
     return v;
 }
 
+/* One process of the run (server, proxy or client) and the pipes it reports and stops on. */
+typedef struct proc {
+    pid_t pid;
+    int rep; /* read end of its report pipe */
+    int ctl; /* write end of its stop pipe (readable end closed = stop), -1 for the client */
+    char buf[1 << 20]; /* what it reported */
+    size_t n;
+} proc;
+
+/* Start it in `host`; a server-like verb is waited for until it says "ready". */
+static int proc_start(run *r, proc *p, int host, int verb, const char *vname,
+                      const sb_stack_desc *d, const char *hostport, unsigned sessions,
+                      char *const *extra, int64_t deadline)
+{
+    int rep[2], ctl[2] = {-1, -1};
+    p->pid = -1;
+    p->rep = p->ctl = -1;
+    p->n = 0;
+    p->buf[0] = '\0';
+    if (pipe2(rep, O_CLOEXEC) || (verb == SB_VERB_SERVER && pipe2(ctl, O_CLOEXEC)))
+        return sb_fail(r->err, sizeof r->err, SB_EIO, "pipe: %s", strerror(errno));
+    fcntl(rep[1], F_SETFD, 0); /* the child's ends survive its exec */
+    if (ctl[0] >= 0) fcntl(ctl[0], F_SETFD, 0);
+    p->pid = spawn_verb(r, host, verb, vname, d, hostport, rep[1], ctl[0], sessions, extra);
+    close(rep[1]);
+    if (ctl[0] >= 0) close(ctl[0]);
+    p->rep = rep[0];
+    p->ctl = ctl[1];
+    if (verb != SB_VERB_SERVER) return p->pid > 0 ? SB_OK : SB_EIO;
+    if (p->pid > 0) p->n = read_until_eof(p->rep, p->buf, sizeof p->buf, deadline, "ready\n");
+    if (strstr(p->buf, "ready\n")) return SB_OK;
+    sb_report tmp;
+    int have = p->pid > 0 && parse_report(p->buf, &tmp) == SB_OK;
+    return sb_fail(r->err, sizeof r->err, SB_EIO, "%s did not start: %s",
+                   vname ? vname : "server", have && tmp.error[0] ? tmp.error : "no report");
+}
+
+/* Stop it (server-like: close its stop pipe), read its report up to `stop_at` (NULL: to EOF),
+ * and reap it; one that has not reported in time is killed. Returns 1 if it reported. */
+static int proc_finish(run *r, proc *p, int64_t deadline, const char *stop_at)
+{
+    if (p->ctl >= 0) close(p->ctl);
+    if (p->rep >= 0)
+        p->n += read_until_eof(p->rep, p->buf + p->n, sizeof p->buf - p->n, deadline, stop_at);
+    int done = strstr(p->buf, "\nend\n") != NULL;
+    if (p->rep >= 0) close(p->rep);
+    p->rep = p->ctl = -1;
+    if (p->pid > 0) {
+        kill(p->pid, done ? SIGTERM : SIGKILL);
+        sb_testbed_wait(r->tb, p->pid);
+    }
+    p->pid = -1;
+    return done;
+}
+
+/* The bed and link 0 (device side) with its emulator and capture, for both topologies. */
+static int start_bed(run *r, int hosts, const char *pcap)
+{
+    sb_testbed_cfg tc = {.hosts = hosts, .ipv4 = r->ipv4};
+    int rc = sb_testbed_create(&r->tb, &tc, r->err, sizeof r->err);
+    if (!rc)
+        rc = sb_emu_start(&r->emu, r->emu_kind, r->tb, 0, &r->prof, r->cfg.seed, r->err,
+                          sizeof r->err);
+    if (!rc)
+        rc = sb_capture_start(&r->cap, r->tb, 0, sb_testbed_ifname(r->tb, 0, 0),
+                              sb_testbed_addr(r->tb, 0, 0), NULL, pcap, r->err, sizeof r->err);
+    return rc;
+}
+
+/* Stop a capture once packets still in flight on its link have arrived. */
+static int stop_capture(run *r, sb_capture *c, const sb_profile *p)
+{
+    double owd = fmax(p->up.delay_ms + p->up.jitter_ms, p->down.delay_ms + p->down.jitter_ms);
+    if (sb_capture_stop(c, (int)fmin(3000, 2 * owd + 60)) != SB_OK) /* lost frames */
+        return sb_fail(r->err, sizeof r->err, SB_EIO, "capture incomplete: %s",
+                       sb_capture_error(c));
+    return SB_OK;
+}
+
+static int client_outcome(run *r, const proc *client)
+{
+    r->have_crep = parse_report(client->buf, &r->crep) == SB_OK;
+    if (r->have_crep) return SB_OK;
+    return sb_fail(r->err, sizeof r->err, SB_ETIMEOUT,
+                   "client did not finish within the timeout (%llds)",
+                   (long long)(r->cfg.timeout_ns / SB_NS_PER_S));
+}
+
+static proc g_procs[3]; /* server, proxy, client: large report buffers, one run per process */
+
 /* The measurement itself: testbed, emulator, capture, server, client. */
 static int measure(run *r, const char *pcap)
 {
-    sb_testbed_cfg tc = {.hosts = 2, .ipv4 = r->ipv4};
-    int rc = sb_testbed_create(&r->tb, &tc, r->err, sizeof r->err);
-    if (rc) return rc;
-    uint64_t seed = r->cfg.seed;
-    rc = sb_emu_start(&r->emu, r->emu_kind, r->tb, 0, &r->prof, seed, r->err, sizeof r->err);
-    if (rc) return rc;
-    const char *caddr = sb_testbed_addr(r->tb, 0, 0), *saddr = sb_testbed_addr(r->tb, 0, 1);
-    rc = sb_capture_start(&r->cap, r->tb, 0, sb_testbed_ifname(r->tb, 0, 0), caddr, NULL, pcap,
-                          r->err, sizeof r->err);
+    proc *srv = &g_procs[0], *cli = &g_procs[2];
+    int rc = start_bed(r, 2, pcap);
     if (rc) return rc;
     char hp[96];
-    snprintf(hp, sizeof hp, r->ipv4 ? "%s:%u" : "[%s]:%u", saddr, r->cfg.port);
-    int srep[2], crep[2], ctl[2];
-    if (pipe2(srep, O_CLOEXEC) || pipe2(crep, O_CLOEXEC) || pipe2(ctl, O_CLOEXEC))
-        return sb_fail(r->err, sizeof r->err, SB_EIO, "pipe: %s", strerror(errno));
-    /* the children get their ends without CLOEXEC (fork_in keeps them; exec needs them open) */
-    fcntl(srep[1], F_SETFD, 0);
-    fcntl(crep[1], F_SETFD, 0);
-    fcntl(ctl[0], F_SETFD, 0);
+    snprintf(hp, sizeof hp, r->ipv4 ? "%s:%u" : "[%s]:%u", sb_testbed_addr(r->tb, 0, 1),
+             r->cfg.port);
+    unsigned sessions = r->cfg.scenario == SB_SCEN_RESUMED ? 2 : 1;
     int64_t deadline = sb_now_ns() + r->cfg.timeout_ns + (r->valgrind ? 60 : 5) * SB_NS_PER_S;
-    pid_t spid = spawn_role(r, 1, SB_VERB_SERVER, &r->sdesc, hp, srep[1], ctl[0]);
-    close(srep[1]);
-    close(ctl[0]);
-    static char sbuf[1 << 20], cbuf[1 << 20];
-    size_t sn = spid > 0 ? read_until_eof(srep[0], sbuf, sizeof sbuf, deadline, "ready\n") : 0;
-    if (!strstr(sbuf, "ready\n")) {
-        close(crep[1]);
-        int have = spid > 0 && parse_report(sbuf, &r->srep) == SB_OK;
-        return sb_fail(r->err, sizeof r->err, SB_EIO, "server did not start: %s",
-                       have && r->srep.error[0] ? r->srep.error : "no report");
+    if ((rc = proc_start(r, srv, 1, SB_VERB_SERVER, NULL, &r->sdesc, hp, sessions, NULL,
+                         deadline)))
+        return rc;
+    rc = proc_start(r, cli, 0, SB_VERB_CLIENT, NULL, &r->cdesc, hp, 0, NULL, deadline);
+    proc_finish(r, cli, deadline, "\nend\n");
+    /* the server's session ends now (UDP has no close of its own) */
+    proc_finish(r, srv, sb_now_ns() + 5 * SB_NS_PER_S, "\nend\n");
+    r->have_srep = parse_report(srv->buf, &r->srep) == SB_OK;
+    if (!rc) rc = stop_capture(r, r->cap, &r->prof);
+    int crc = client_outcome(r, cli);
+    if (r->valgrind) { /* each process's deterministic count, from callgrind's own file */
+        int64_t c = callgrind_total(r->cg_out[0]), sv = callgrind_total(r->cg_out[1]);
+        if (r->have_crep) r->crep.instructions = c;
+        if (r->have_srep) r->srep.instructions = sv;
     }
-    pid_t cpid = spawn_role(r, 0, SB_VERB_CLIENT, &r->cdesc, hp, crep[1], -1);
-    close(crep[1]);
-    read_until_eof(crep[0], cbuf, sizeof cbuf, deadline, "\nend\n");
-    r->have_crep = parse_report(cbuf, &r->crep) == SB_OK;
-    close(crep[0]);
-    if (cpid > 0) {
-        if (!r->have_crep) kill(cpid, SIGKILL);
-        sb_testbed_wait(r->tb, cpid);
-    }
-    close(ctl[1]); /* the server's session ends now (UDP has no close of its own) */
-    read_until_eof(srep[0], sbuf + sn, sizeof sbuf - sn, sb_now_ns() + 5 * SB_NS_PER_S, "\nend\n");
-    r->have_srep = parse_report(sbuf, &r->srep) == SB_OK;
-    close(srep[0]);
-    if (spid > 0) {
-        kill(spid, SIGTERM);
-        sb_testbed_wait(r->tb, spid);
-    }
-    double owd = fmax(r->prof.up.delay_ms + r->prof.up.jitter_ms, r->prof.down.delay_ms + r->prof.down.jitter_ms);
-    int drain = (int)fmin(3000, 2 * owd + 60);
-    if (sb_capture_stop(r->cap, drain) != SB_OK) /* lost frames: the byte counts are wrong */
-        return sb_fail(r->err, sizeof r->err, SB_EIO, "capture incomplete: %s",
-                       sb_capture_error(r->cap));
-    if (r->valgrind) {
-        if (r->have_crep) r->crep.instructions = callgrind_total(r->cg_out[0]);
-        if (r->have_srep) r->srep.instructions = callgrind_total(r->cg_out[1]);
-    }
-    if (!r->have_crep)
-        return sb_fail(r->err, sizeof r->err, SB_ETIMEOUT,
-                       "client did not finish within the timeout (%llds)",
-                       (long long)(r->cfg.timeout_ns / SB_NS_PER_S));
-    return SB_OK;
+    return rc ? rc : crc;
 }
 
 /* The gateway topology: client (host 0) -- device hop (link 0) -- proxy (host 1) -- backhaul
@@ -342,21 +383,15 @@ static int measure(run *r, const char *pcap)
  * Proxy-Scheme + Uri-Host + Uri-Port; the proxy may forward to that server only. */
 static int measure_proxy(run *r, const char *pcap)
 {
-    sb_testbed_cfg tc = {.hosts = 3, .ipv4 = r->ipv4};
-    int rc = sb_testbed_create(&r->tb, &tc, r->err, sizeof r->err);
+    proc *srv = &g_procs[0], *px = &g_procs[1], *cli = &g_procs[2];
+    int rc = start_bed(r, 3, pcap);
     if (rc) return rc;
-    uint64_t seed = r->cfg.seed;
-    if ((rc = sb_emu_start(&r->emu, r->emu_kind, r->tb, 0, &r->prof, seed, r->err,
-                           sizeof r->err)) ||
-        (rc = sb_emu_start(&r->emu2, r->emu_kind, r->tb, 1, &r->backhaul, seed ^ 0xbacc4a11ULL,
-                           r->err, sizeof r->err)))
-        return rc;
     char bh_pcap[4096]; /* --pcap FILE: the backhaul's capture goes to FILE.backhaul.pcap */
     snprintf(bh_pcap, sizeof bh_pcap, "%s.backhaul.pcap", pcap ? pcap : "");
-    const char *caddr = sb_testbed_addr(r->tb, 0, 0), *pdown = sb_testbed_addr(r->tb, 0, 1);
+    const char *pdown = sb_testbed_addr(r->tb, 0, 1);
     const char *pup = sb_testbed_addr(r->tb, 1, 1), *saddr = sb_testbed_addr(r->tb, 1, 2);
-    if ((rc = sb_capture_start(&r->cap, r->tb, 0, sb_testbed_ifname(r->tb, 0, 0), caddr, NULL,
-                               pcap, r->err, sizeof r->err)) ||
+    if ((rc = sb_emu_start(&r->emu2, r->emu_kind, r->tb, 1, &r->backhaul,
+                           r->cfg.seed ^ 0xbacc4a11ULL, r->err, sizeof r->err)) ||
         (rc = sb_capture_start(&r->cap2, r->tb, 1, sb_testbed_ifname(r->tb, 1, 1), pup, NULL,
                                pcap ? bh_pcap : NULL, r->err, sizeof r->err)))
         return rc;
@@ -375,85 +410,37 @@ static int measure_proxy(run *r, const char *pcap)
              r->cdesc.transport == SB_TRANSPORT_TCP ? "+tcp" : "");
     snprintf(a_host, sizeof a_host, "--uri-host=%s", saddr);
     snprintf(a_port, sizeof a_port, "--uri-port=%u", r->cfg.port);
-    int srep[2], prep[2], crep[2], sctl[2], pctl[2];
-    if (pipe2(srep, O_CLOEXEC) || pipe2(prep, O_CLOEXEC) || pipe2(crep, O_CLOEXEC) ||
-        pipe2(sctl, O_CLOEXEC) || pipe2(pctl, O_CLOEXEC))
-        return sb_fail(r->err, sizeof r->err, SB_EIO, "pipe: %s", strerror(errno));
-    fcntl(srep[1], F_SETFD, 0);
-    fcntl(prep[1], F_SETFD, 0);
-    fcntl(crep[1], F_SETFD, 0);
-    fcntl(sctl[0], F_SETFD, 0);
-    fcntl(pctl[0], F_SETFD, 0);
     int64_t deadline = sb_now_ns() + r->cfg.timeout_ns + 5 * SB_NS_PER_S;
-    static char sbuf[1 << 20], pbuf[1 << 20], cbuf[1 << 20];
-    pid_t spid = spawn_role(r, 2, SB_VERB_SERVER, &r->sdesc, shp, srep[1], sctl[0]);
-    close(srep[1]);
-    close(sctl[0]);
-    size_t sn = spid > 0 ? read_until_eof(srep[0], sbuf, sizeof sbuf, deadline, "ready\n") : 0;
+    unsigned sessions = r->cfg.scenario == SB_SCEN_RESUMED ? 2 : 1;
     char *pextra[] = {a_up, r->tamper ? "--proxy-tamper" : a_dump, r->tamper ? a_dump : NULL,
                       NULL, NULL};
     if (r->clients > 1) pextra[r->tamper ? 3 : 2] = a_hold;
-    unsigned psess = r->clients > 1 ? r->clients : r->cfg.scenario == SB_SCEN_RESUMED ? 2 : 1;
-    pid_t ppid = -1;
-    size_t pn = 0;
-    if (strstr(sbuf, "ready\n")) {
-        ppid = spawn_verb(r, 1, SB_VERB_SERVER, "proxy", &r->cfg.desc, php, prep[1], pctl[0],
-                          psess, pextra);
-        pn = ppid > 0 ? read_until_eof(prep[0], pbuf, sizeof pbuf, deadline, "ready\n") : 0;
-    }
-    close(prep[1]);
-    close(pctl[0]);
-    if (!strstr(sbuf, "ready\n") || !strstr(pbuf, "ready\n")) {
-        close(crep[1]);
-        int srv = !strstr(sbuf, "ready\n");
-        sb_report tmp;
-        int have = parse_report(srv ? sbuf : pbuf, &tmp) == SB_OK;
-        return sb_fail(r->err, sizeof r->err, SB_EIO, "%s did not start: %s",
-                       srv ? "server" : "proxy", have && tmp.error[0] ? tmp.error : "no report");
-    }
+    unsigned psess = r->clients > 1 ? r->clients : sessions;
     char *cextra[] = {a_scheme, a_host, a_port, r->clients > 1 ? a_fleet : NULL, NULL};
-    pid_t cpid = spawn_verb(r, 0, SB_VERB_CLIENT, r->clients > 1 ? "proxy" : NULL, &r->cdesc, php,
-                            crep[1], -1, 0, cextra);
-    close(crep[1]);
-    read_until_eof(crep[0], cbuf, sizeof cbuf, deadline, "\nend\n");
-    r->have_crep = parse_report(cbuf, &r->crep) == SB_OK;
-    close(crep[0]);
-    if (cpid > 0) {
-        if (!r->have_crep) kill(cpid, SIGKILL);
-        sb_testbed_wait(r->tb, cpid);
+    if ((rc = proc_start(r, srv, 2, SB_VERB_SERVER, NULL, &r->sdesc, shp, sessions, NULL,
+                         deadline)) ||
+        (rc = proc_start(r, px, 1, SB_VERB_SERVER, "proxy", &r->cfg.desc, php, psess, pextra,
+                         deadline))) {
+        proc_finish(r, px, sb_now_ns(), NULL);
+        proc_finish(r, srv, sb_now_ns(), NULL);
+        return rc;
     }
+    rc = proc_start(r, cli, 0, SB_VERB_CLIENT, r->clients > 1 ? "proxy" : NULL, &r->cdesc, php,
+                    0, cextra, deadline);
+    proc_finish(r, cli, deadline, "\nend\n");
     /* The proxy first (its upstream session closes with its last device session), then the
-     * server: each ends when its stop pipe closes. */
-    close(pctl[1]);
-    read_until_eof(prep[0], pbuf + pn, sizeof pbuf - pn, sb_now_ns() + 5 * SB_NS_PER_S, NULL);
-    close(prep[0]);
-    char *second = strstr(pbuf, "\nend\n");
-    r->have_prep = second && parse_report(pbuf, &r->prep[0]) == SB_OK &&
+     * server. The proxy reports twice: its device side, then its upstream side. */
+    proc_finish(r, px, sb_now_ns() + 5 * SB_NS_PER_S, NULL);
+    char *second = strstr(px->buf, "\nend\n");
+    r->have_prep = second && parse_report(px->buf, &r->prep[0]) == SB_OK &&
                    parse_report(second + 5, &r->prep[1]) == SB_OK;
-    snprintf(r->pextra, sizeof r->pextra, "%.*s", second ? (int)(second - pbuf) : 0, pbuf);
-    if (ppid > 0) {
-        kill(ppid, SIGTERM);
-        sb_testbed_wait(r->tb, ppid);
-    }
-    close(sctl[1]);
-    read_until_eof(srep[0], sbuf + sn, sizeof sbuf - sn, sb_now_ns() + 5 * SB_NS_PER_S, "\nend\n");
-    r->have_srep = parse_report(sbuf, &r->srep) == SB_OK;
-    close(srep[0]);
-    if (spid > 0) {
-        kill(spid, SIGTERM);
-        sb_testbed_wait(r->tb, spid);
-    }
-    const sb_profile *pr[2] = {&r->prof, &r->backhaul};
-    for (int i = 0; i < 2; i++) {
-        double owd = fmax(pr[i]->up.delay_ms + pr[i]->up.jitter_ms,
-                          pr[i]->down.delay_ms + pr[i]->down.jitter_ms);
-        sb_capture_stop(i ? r->cap2 : r->cap, (int)fmin(3000, 2 * owd + 60));
-    }
-    if (!r->have_crep)
-        return sb_fail(r->err, sizeof r->err, SB_ETIMEOUT,
-                       "client did not finish within the timeout (%llds)",
-                       (long long)(r->cfg.timeout_ns / SB_NS_PER_S));
-    return SB_OK;
+    snprintf(r->pextra, sizeof r->pextra, "%.*s", second ? (int)(second - px->buf) : 0, px->buf);
+    proc_finish(r, srv, sb_now_ns() + 5 * SB_NS_PER_S, "\nend\n");
+    r->have_srep = parse_report(srv->buf, &r->srep) == SB_OK;
+    if (!rc) rc = stop_capture(r, r->cap, &r->prof);
+    if (!rc) rc = stop_capture(r, r->cap2, &r->backhaul);
+    int crc = client_outcome(r, cli);
+    return rc ? rc : crc;
 }
 
 static void code_str(int code, char *out, size_t cap)

@@ -232,27 +232,13 @@ int sb_wl_run_client(sb_wl_conn *c, const sb_workload *w, uint8_t *final_code,
     return SB_OK;
 }
 
-static int path_matches(const sb_coap_msg *m, const char *path)
-{
-    char got[512] = "";
-    size_t n = 0;
-    for (size_t i = 0; i < m->nopts; i++) {
-        const sb_coap_opt *o = &m->opts[i];
-        if (o->num != SB_OPT_URI_PATH) continue;
-        n += (size_t)snprintf(got + n, sizeof got - n, "/%.*s", o->len, sb_coap_opt_val(m, o));
-        if (n >= sizeof got) return 0;
-    }
-    while (*path == '/') path++;
-    return (got[0] ? strcmp(got + 1, path) : strcmp("", path)) == 0;
-}
-
 /* The origin server's answer: the workload's resource. */
 static int origin_handler(void *arg, const sb_coap_msg *req, sb_coap_msg *resp, uint8_t *pbuf,
                           size_t pcap)
 {
     static const uint8_t zero[1];
     const sb_workload *w = arg;
-    int found = path_matches(req, w->path);
+    int found = sb_coap_path_is(req, w->path);
     uint8_t code = !found ? SB_COAP_NOT_FOUND
                    : (req->code == SB_COAP_GET || req->code == SB_COAP_FETCH) ? SB_COAP_CONTENT
                                                                            : SB_COAP_CHANGED;

@@ -2,7 +2,8 @@
 # top, application-phase transport payload bytes (app_payload_bytes); bottom, handshake
 # transport payload bytes (handshake_payload_bytes); one line per stack, x = commit (oldest
 # left). A step up in one line is a size regression of that stack at that commit.
-# Input: datadir/app.dat, datadir/handshake.dat ("index commit stack1 stack2 ...", "?" =
+# x: the measured commits in order (commits that could not be measured are left out, see
+# notes.txt). Input: datadir/app.dat, datadir/handshake.dat ("index commit stack1 stack2 ...", "?" =
 # not measured at that commit). Output: outdir/size-history.svg and .png.
 # usage: gnuplot -e "datadir='results/size-history'; outdir='results/size-history'" plots/size-history.gp
 if (!exists("datadir")) datadir = 'results/size-history'
@@ -19,29 +20,31 @@ ncols = int(system("head -n1 '".app."' | wc -w"))
 nstacks = ncols - 2
 
 # both panels share the x axis and the colours; the legend (top panel only) sits to their right
-set lmargin at screen 0.07
-set rmargin at screen 0.70
-set key at screen 0.99, screen 0.93 right top vertical font ",7" spacing 0.85 samplen 2 maxrows 45 box
+set lmargin at screen 0.06
+set rmargin at screen 0.64
+set key at screen 0.99, screen 0.93 right top vertical font ",7" spacing 0.85 samplen 2 maxrows 80 box
 set grid ytics lc rgb '#dddddd'
 set xtics rotate by -45 font ",8" nomirror
 set ytics nomirror
-set xrange [0.5:ncommits + 0.5]
+set xrange [-0.5:ncommits - 0.5]
 set offsets 0, 0, graph 0.05, graph 0.05
 set style data linespoints
 set pointsize 0.6
 
 do for [t in "svg png"] {
-    if (t eq "svg") { set terminal svg size 1400,900 dynamic font "sans,10"; set output outdir.'/size-history.svg' }
-    if (t eq "png") { set terminal pngcairo size 1400,900 font "sans,10"; set output outdir.'/size-history.png' }
+    if (t eq "svg") { set terminal svg size 1600,1000 dynamic font "sans,10"; set output outdir.'/size-history.svg' }
+    if (t eq "png") { set terminal pngcairo size 1600,1000 font "sans,10"; set output outdir.'/size-history.png' }
     set multiplot layout 2,1 title sprintf("secbench message sizes per commit (%s, ideal link)", what)
     set ylabel "app payload bytes"
-    plot for [i=3:ncols] app using 1:i:xtic(2) title columnhead(i) lw 1.2
+    plot for [i=3:ncols] app using 0:i:xtic(2) title columnhead(i) lw 1.2
     set ylabel "handshake payload bytes"
     unset key
     set logscale y
+    set yrange [1:*]
     set format y "%.0f"
-    plot for [i=3:ncols] hs using 1:(column(i) > 0 ? column(i) : NaN):xtic(2) title columnhead(i) lw 1.2
+    plot for [i=3:ncols] hs using 0:(column(i) > 0 ? column(i) : NaN):xtic(2) title columnhead(i) lw 1.2
     unset logscale y
+    set yrange [*:*]
     set key
     unset multiplot
     set output

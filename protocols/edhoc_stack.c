@@ -535,19 +535,6 @@ static int client_exchanges(sb_session *s, sb_wl_conn *wc, int64_t deadline)
     return SB_OK;
 }
 
-static int path_is_edhoc(const sb_coap_msg *m)
-{
-    char got[64] = "";
-    size_t n = 0;
-    for (size_t i = 0; i < m->nopts; i++) {
-        const sb_coap_opt *o = &m->opts[i];
-        if (o->num != SB_OPT_URI_PATH) continue;
-        n += (size_t)snprintf(got + n, sizeof got - n, "/%.*s", o->len, sb_coap_opt_val(m, o));
-        if (n >= sizeof got) return 0;
-    }
-    return strcmp(got, WELL_KNOWN) == 0;
-}
-
 /* An EDHOC error message in a 4.00 response (Appendix A.2). */
 static void error_response(sb_session *s, sb_coap_msg *resp, uint8_t *pbuf, size_t pcap)
 {
@@ -569,7 +556,7 @@ static int edhoc_resource(void *arg, const sb_coap_msg *req, sb_coap_msg *resp, 
     const uint8_t *p = req->payload;
     size_t pl = req->payload_len, n;
     int rc;
-    if (req->code != SB_COAP_POST || !path_is_edhoc(req)) {
+    if (req->code != SB_COAP_POST || !sb_coap_path_is(req, WELL_KNOWN)) {
         resp->code = SB_COAP_NOT_FOUND; /* nothing but EDHOC before the handshake completes */
         return SB_OK;
     }

@@ -12,12 +12,14 @@
 #   handshake_payload_bytes  transport payload of the handshake phase
 # and compare with results/baseline/message-size.csv. Columns that legitimately vary (ECDSA
 # DER signatures, TCP segmentation) have a tolerance in message-size-tolerances.csv, stated
-# there per stack pattern with the reason; everything else must match exactly.
+# there per stack pattern with the reason; everything else must match exactly. A run showing
+# retransmissions (which count bytes twice) is repeated, not tolerated. Rules and evidence:
+# results/baseline/README.md.
 #
 # usage: scripts/check-size.sh [options]
 #   --write-baseline   measure every cell --repeat times (default 5), print the spread of every
-#                      column that varied, write the baseline (median of the runs); exit 1 if a
-#                      column varied beyond its declared tolerance
+#                      column that varied (kept in message-size-spread.txt), write the baseline
+#                      (median of the runs); exit 1 if a column varied beyond its tolerance
 #   --measure FILE     only measure (once) and write the measured CSV to FILE (size-history)
 #   --baseline FILE    baseline to compare with or write (env SIZE_BASELINE)
 #   --tolerances FILE  tolerances (env SIZE_TOLERANCES)
@@ -196,9 +198,15 @@ if [ "$mode" = write ]; then
         sed 's/^FAIL\t/  /; s/\t/: /' "$tmp/fails" >&2
         exit 1
     fi
-    awk -v header="$header" -v tolfile="$tolerances" -v runs="$repeat" -v out="$tmp/baseline" \
-        -v mode=aggregate -f "$here/size-table.awk" "$tmp/rows"
-    rc=$?
+    # The spread of every column that varied is kept beside the baseline: the evidence for its
+    # tolerances.
+    { echo "# $(date -u +%FT%TZ) $(git describe --always --dirty 2>/dev/null): $ncells cells, $repeat runs each;"
+      echo "# columns that varied between the runs of a cell (all others were identical):"
+      awk -v header="$header" -v tolfile="$tolerances" -v runs="$repeat" -v out="$tmp/baseline" \
+        -v mode=aggregate -f "$here/size-table.awk" "$tmp/rows"; echo "exit $?"; } >"$tmp/spread"
+    rc=$(sed -n 's/^exit //p' "$tmp/spread"); sed -i '/^exit [0-9]*$/d' "$tmp/spread"
+    cat "$tmp/spread"
+    [ -s "$SIZE_NOTES" ] && { echo "# runs retried (retransmission on the ideal link):"; sed 's/^/# /' "$SIZE_NOTES"; } >>"$tmp/spread"
     if [ -n "$stacks_sel" ] && [ -f "$baseline" ]; then
         # A partial refresh: keep the other stacks' rows of the existing baseline.
         { echo "$header"
@@ -213,6 +221,7 @@ if [ "$mode" = write ]; then
     fi
     mkdir -p "$(dirname "$baseline")"
     cp "$tmp/baseline" "$baseline"
+    [ -n "$stacks_sel" ] || cp "$tmp/spread" "${baseline%.csv}-spread.txt"
     echo "check-size: wrote $baseline ($(($(wc -l <"$baseline") - 1)) cells, median of $repeat runs each)" >&2
     exit 0
 fi

@@ -8,6 +8,8 @@
 #   history.csv           commit_index,commit,date,subject + the check-size columns, per cell
 #   notes.txt             what was skipped and why
 #   app.dat, handshake.dat  one row per commit, one column per stack (gnuplot input)
+#   changes.txt           per stack, the commits between which its app or handshake bytes
+#                         changed by more than its tolerance (message-size-tolerances.csv)
 #   size-history.svg/.png app payload bytes and handshake payload bytes per stack vs commit
 #                         (plots/size-history.gp)
 # usage: scripts/size-history.sh [N]
@@ -24,6 +26,7 @@ out=results/size-history
 wtroot=$PWD/build/size-history
 mkdir -p "$out" "$wtroot"
 : >"$out/notes.txt"
+rm -f "$wtroot"/*.log
 note() { echo "size-history: $*" | tee -a "$out/notes.txt" >&2; }
 
 # Oldest first, so the x axis runs forward in time.
@@ -63,8 +66,11 @@ for c in "${commits[@]}"; do
     fi
     bin=$wt/build/secbench
     probe=$(SECBENCH_HOME=$wt "$bin" run --stack coap --emulator none --format json 2>/dev/null)
-    if ! SECBENCH_HOME=$wt "$bin" list >/dev/null 2>&1 ||
-       ! jq -e 'has("flights") and has("layers") and has("app_payload_bytes")' >/dev/null 2>&1 <<<"$probe"; then
+    if [ -z "$(SECBENCH_HOME=$wt "$bin" list 2>/dev/null)" ]; then
+        note "$short skipped: its secbench lists no stack"
+        continue
+    fi
+    if ! jq -e 'has("flights") and has("layers") and has("app_payload_bytes")' >/dev/null 2>&1 <<<"$probe"; then
         note "$short skipped: lacks run --format json with flights/layers/app_payload_bytes"
         continue
     fi
@@ -102,6 +108,11 @@ for col in app_payload_bytes handshake_payload_bytes; do
             }
         }' "$out/history.csv" >"$f"
 done
+# Where each stack's sizes changed from one measured commit to the next: the regression finder.
+for col in app_payload_bytes handshake_payload_bytes; do
+    awk -v mode=changes -v col="$col" -v tolfile="${SIZE_TOLERANCES:-results/baseline/message-size-tolerances.csv}" \
+        -f scripts/size-table.awk "$out/${col%%_*}.dat"
+done >"$out/changes.txt"
 measured=$(tail -n +2 "$out/app.dat" | wc -l)
 echo "size-history: ${#commits[@]} commits, $measured measured, in $(( $(date +%s) - t0 ))s; notes in $out/notes.txt" >&2
 if [ "$measured" -eq 0 ]; then
@@ -110,5 +121,6 @@ if [ "$measured" -eq 0 ]; then
 fi
 gnuplot -e "datadir='$out'; outdir='$out'; what='$plot_scen, response payload $plot_pay B'" plots/size-history.gp ||
     { echo "size-history: gnuplot failed" >&2; exit 1; }
+echo "size-history: $(wc -l <"$out/changes.txt") changes between measured commits ($out/changes.txt)" >&2
 echo "size-history: wrote $out/size-history.svg $out/size-history.png $out/history.csv" >&2
 }

@@ -6,12 +6,15 @@
 #   mode=compare: input = baseline file (bfile) then measured rows; prints the differences per
 #     stack and column; exit 1 on growth beyond tolerance (regression), shrink beyond tolerance
 #     or new/missing cells (stale baseline), or a failed run (listed in `fails`).
+#   mode=changes: input = a wide table of scripts/size-history.sh ("index commit stack1 ..."),
+#     col = the column it holds: prints where a stack's value changed between consecutive
+#     measured commits by more than its tolerance.
 # Columns: 1 stack, 2 scenario, 3 response_payload, 4 flights (dir:bytes/...), 5 flight_packets
 # (n/...), 6 request_bytes, 7 response_bytes, 8 app_payload_bytes, 9 handshake_payload_bytes.
 # Tolerances file: stack_pattern(shell glob),column,tolerance,why  ('#' comments); for the two
 # flight columns the tolerance applies to each flight.
 BEGIN {
-    FS = ","; ncol = 9; nt = 0; bad = 0; sel = ENVIRON["SEL"]
+    FS = (mode == "changes") ? " " : ","; ncol = 9; nt = 0; bad = 0; sel = ENVIRON["SEL"]
     split("stack,scenario,response_payload,flights,flight_packets,request_bytes,response_bytes,app_payload_bytes,handshake_payload_bytes", cname, ",")
     if (tolfile != "") {
         while ((getline line < tolfile) > 0) {
@@ -60,6 +63,17 @@ function sortnum(a, n,   i, j, t) { # insertion sort, n is small
     for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] + 0 > t + 0; j--) a[j + 1] = a[j]; a[j + 1] = t }
 }
 
+# ---------------------------------------------------------------- changes
+mode == "changes" && FNR == 1 { for (i = 3; i <= NF; i++) st[i] = $i; next }
+mode == "changes" {
+    for (i = 3; i <= NF; i++) {
+        if ($i != "?" && (i in last) && absv($i - last[i]) > tol(st[i], col))
+            printf "%-36s %-24s %s -> %s: %s -> %s (%+d)\n", st[i], col, lastc[i], $2, last[i], $i, $i - last[i]
+        if ($i != "?") { last[i] = $i; lastc[i] = $2 }
+    }
+    next
+}
+
 # ---------------------------------------------------------------- aggregate
 mode == "aggregate" {
     k = $1 FS $2 FS $3
@@ -103,7 +117,7 @@ function list_median(k, c, stack,   n, r, shp, cnt, best, r0, ne, e, i, nums, m,
     }
     if (c == 4) medflights[k] = res
     if (regroup(stack, cname[c])) {
-        s = 0
+        regrouped_[k, c] = (cnt[best] < n); s = 0
         dirtotals(res, medflights[k], tb)
         for (r = 1; r <= n; r++) {
             dirtotals(val[k, r, c], val[k, r, 4], tr)
@@ -133,12 +147,12 @@ END {
                 if (val[k, 1, c] == "") { for (r = 2; r <= nrun[k]; r++) if (val[k, r, c] != "") spread_[k, c] = "null"; v = "" }
                 else v = islist(c) ? list_median(k, c, kk[1]) : median_of(k, c)
                 line = line FS v
-                if (spread_[k, c] != 0 || spread_[k, c] == "shape" || spread_[k, c] == "null") {
+                if (spread_[k, c] != 0 || spread_[k, c] == "shape" || spread_[k, c] == "null" || regrouped_[k, c]) {
                     t = tol(kk[1], cname[c]); s = spread_[k, c]
                     ok = (s != "shape" && s != "null" && s + 0 <= t)
                     if (!ok) bad = 1
                     if (!nvar++) printf "%-36s %-11s %4s %-23s %-7s %s\n", "stack (varied over " nrun[k] " runs)", "scenario", "pay", "column", "spread", "values seen; tolerance"
-                    printf "%-36s %-11s %4s %-23s %-7s %s; %s\n", kk[1], kk[2], kk[3], cname[c], (s ~ /^[0-9]+$/ ? "+-" s : s), distinct(k, c), (ok ? "declared +-" t : (t ? "EXCEEDS declared +-" t : "UNDECLARED")) (regroup(kk[1], cname[c]) ? " per direction (regroup)" : "")
+                    printf "%-36s %-11s %4s %-23s %-7s %s; %s\n", kk[1], kk[2], kk[3], cname[c], (s ~ /^[0-9]+$/ ? "+-" s : s), distinct(k, c), (ok ? "declared +-" t : (t ? "EXCEEDS declared +-" t : "UNDECLARED")) (regroup(kk[1], cname[c]) ? " per direction (" (regrouped_[k, c] ? "regrouped" : "regroup") ")" : "")
                 }
             }
             print line > out
@@ -147,6 +161,7 @@ END {
         if (!nvar) print "check-size: no column varied over the runs"
         exit bad
     }
+    if (mode == "changes") exit 0
     if (hdrbad) exit 2
     compare_end()
 }
@@ -238,7 +253,7 @@ function compare_end(   i, k, kk, c, nfail, line, f, nreg, nstale, nok, s, key, 
     printf "%-36s %-16s %-23s %-22s %-22s %-12s %-5s %s\n", "stack", "cell", "column", "baseline", "measured", "diff", "tol", "verdict"
     for (i = 1; i <= nf; i++) {
         if (fk[i] == "ok") { key = fstack[i] SUBSEP fcol[i]; if (!(key in cnt)) { seen[++ns] = key; okt[key] = ft[i] } cnt[key]++; nok++; continue }
-        if (fk[i] == "FAILED") { printf "%-36s %-16s %-23s %s\n", fstack[i], fcell[i], "(run)", "FAILED: " ferr[i]; continue }
+        if (fk[i] == "FAILED") { printf "%-36s %-16s %-23s %s\n", fstack[i], fcell[i], "(run)", "FAILED (" ferr[i] ")"; continue }
         if (fcol[i] == "(cell)" && fnew[i] ~ /stack/ && (fstack[i] in tabled)) continue
         if (fcol[i] == "(cell)") { if (fnew[i] ~ /stack/) { tabled[fstack[i]] = 1; fcell[i] = (fnew[i] == "stack" ? "new stack" : "stack gone") } printf "%-36s %-16s %-23s %-22s %-22s %-12s %-5s %s\n", fstack[i], fcell[i], fcol[i], fb[i], fm[i], "", "", fk[i]; continue }
         printf "%-36s %-16s %-23s %-22s %-22s %-12s %-5s %s\n", fstack[i], fcell[i], fcol[i], fb[i], fm[i], fd[i], tolstr(ft[i]), fk[i]
@@ -253,7 +268,7 @@ function compare_end(   i, k, kk, c, nfail, line, f, nreg, nstale, nok, s, key, 
     for (i = 1; i <= nf; i++) {
         if (fk[i] == "ok") continue
         nbad++
-        if (fk[i] == "FAILED") { msg = "FAIL " fstack[i] " " fcell[i] ": run failed: " ferr[i]; print msg > "/dev/stderr"; continue }
+        if (fk[i] == "FAILED") { msg = "FAIL " fstack[i] " " fcell[i] ": " ferr[i]; print msg > "/dev/stderr"; continue }
         if (fcol[i] == "(cell)") {
             # a new or vanished stack is one message, its cells counted
             if (fnew[i] ~ /stack/ && (fstack[i] in stackmsg)) { stackmsg[fstack[i]]++; continue }

@@ -196,6 +196,12 @@ static void test_json_num(void **state)
     assert_true(isnan(sb_json_num("{\"a\":", "a")));
     assert_true(isnan(sb_json_num("{\"a\"", "a")));
     assert_true(isnan(sb_json_num("", "a")));
+    assert_int_equal(sb_json_array_len("[{\"dir\":\"c2s\",\"bytes\":66},{\"dir\":\"s2c\"}]"), 2);
+    assert_int_equal(sb_json_array_len(" [ ] "), 0);
+    assert_int_equal(sb_json_array_len("[1,\"a,b\",[2,3]]"), 3);
+    assert_int_equal(sb_json_array_len("{\"a\":1}"), -1);
+    assert_int_equal(sb_json_array_len("[1,2"), -1);
+    assert_int_equal(sb_json_array_len(NULL), -1);
 }
 
 int main(void)
