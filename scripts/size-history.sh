@@ -79,7 +79,11 @@ for c in "${commits[@]}"; do
         note "$short skipped: measurement failed ($(tail -n1 "$wt.measure.log"))"
         continue
     fi
-    grep -q '^FAIL' "$wt.measure.log" && note "$short: some cells failed: $(grep -c '^FAIL' "$wt.measure.log")"
+    if [ "$(wc -l <"$wt.csv")" -le 1 ]; then
+        note "$short skipped: every cell failed ($(grep -m1 '^FAIL' "$wt.measure.log" | cut -c1-160))"
+        continue
+    fi
+    grep -q '^FAIL' "$wt.measure.log" && note "$short: $(grep -c '^FAIL' "$wt.measure.log") cells failed, e.g. $(grep -m1 '^FAIL' "$wt.measure.log" | cut -c1-160)"
     tail -n +2 "$wt.csv" | sed "s|^|$idx,$short,$date,$subject,|" >>"$out/history.csv"
     echo "size-history: $short: $(($(wc -l <"$wt.csv") - 1)) cells" >&2
     if [ -z "${SIZE_KEEP_WORKTREES:-}" ]; then

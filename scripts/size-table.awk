@@ -282,7 +282,7 @@ function compare_end(   i, k, kk, c, nfail, line, f, nreg, nstale, nok, s, key, 
         }
         msg = fstack[i] " " fcell[i] " " fcol[i] ": baseline " fb[i] ", measured " fm[i] " (" fd[i] ", tolerance " tolstr(ft[i]) ")"
         if (fk[i] == "REGRESSION") print "REGRESSION " msg > "/dev/stderr"
-        else if (fk[i] == "STALE") print "STALE BASELINE (smaller than committed) " msg "; refresh it with `make size-baseline`" > "/dev/stderr"
+        else if (fk[i] == "STALE") print "STALE BASELINE (now smaller) " msg "; refresh it with `make size-baseline`" > "/dev/stderr"
         else print "CHANGED " msg " (a value became or stopped being measurable)" > "/dev/stderr"
         if (fk[i] == "REGRESSION") nreg++; else nstale++
     }
