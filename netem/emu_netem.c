@@ -30,12 +30,12 @@ static int tc(sb_testbed *tb, int host, char *const argv[], char *out, size_t ca
 
 int sb_emu_netem_available(sb_testbed *tb, int link)
 {
-    const char *ifn = sb_testbed_ifname(tb, link, link + 1);
+    const char *ifn = sb_testbed_port(tb, link, 1);
     if (!ifn) return 0;
     char *add[] = {"tc", "qdisc", "add", "dev", (char *)ifn, "root", "netem", "delay", "0ms", NULL};
-    if (tc(tb, link + 1, add, NULL, 0) != 0) return 0;
+    if (tc(tb, SB_TB_LINK(link), add, NULL, 0) != 0) return 0;
     char *del[] = {"tc", "qdisc", "del", "dev", (char *)ifn, "root", NULL};
-    tc(tb, link + 1, del, NULL, 0);
+    tc(tb, SB_TB_LINK(link), del, NULL, 0);
     return 1;
 }
 
@@ -94,9 +94,9 @@ void sb_emu_netem_stop(sb_emu_netem *e)
     if (!e) return;
     for (int s = 0; s < 2; s++) {
         if (!e->installed[s]) continue;
-        const char *ifn = sb_testbed_ifname(e->tb, e->link, e->link + s);
+        const char *ifn = sb_testbed_port(e->tb, e->link, !s);
         char *del[] = {"tc", "qdisc", "del", "dev", (char *)ifn, "root", NULL};
-        tc(e->tb, e->link + s, del, NULL, 0);
+        tc(e->tb, SB_TB_LINK(e->link), del, NULL, 0);
     }
     free(e);
 }
@@ -104,18 +104,20 @@ void sb_emu_netem_stop(sb_emu_netem *e)
 int sb_emu_netem_start(sb_emu_netem **out, sb_testbed *tb, int link, const sb_profile *p,
                        uint64_t seed, char *err, size_t cap)
 {
-    if (!sb_testbed_ifname(tb, link, link + 1))
+    if (!sb_testbed_port(tb, link, 1))
         return sb_fail(err, cap, SB_EINVAL, "netem: no link %d in the testbed", link);
     sb_emu_netem *e = calloc(1, sizeof *e);
     if (!e) return SB_ENOMEM;
     e->tb = tb;
     e->link = link;
     for (int s = 0; s < 2; s++) {
-        const char *ifn = sb_testbed_ifname(tb, link, link + s);
+        /* in the link namespace, on the egress of the bridge port the direction leaves by:
+         * up (s = 0) leaves towards host link+1 by port 1, down by port 0 */
+        const char *ifn = sb_testbed_port(tb, link, !s);
         args a;
         build(&a, ifn, s == 0 ? &p->up : &p->down, p->lowpan);
         char msg[512] = "";
-        if (tc(tb, link + s, a.v, msg, sizeof msg) != 0) {
+        if (tc(tb, SB_TB_LINK(link), a.v, msg, sizeof msg) != 0) {
             msg[strcspn(msg, "\n")] = '\0';
             size_t ml = strlen(msg);
             if (ml && msg[ml - 1] == '.') msg[ml - 1] = '\0';

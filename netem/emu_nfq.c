@@ -426,31 +426,26 @@ int sb_nfq_main(int argc, char **argv)
 struct sb_emu_nfq {
     sb_testbed *tb;
     int host;
-    char ifname[16];
+    char port_in_up[16], port_in_down[16]; /* bridge ports the two directions enter by */
     unsigned qup, qdown;
     pid_t pid;
     int life_fd; /* our end: closing it tells the emulator to stop */
     int rules;
 };
 
-/* One shell in the host for all four rules (one fork instead of four). */
+/* One shell in the link namespace for all four rules (one fork instead of four). Bridged
+ * frames pass FORWARD (br_netfilter); the port a frame came in by gives its direction. */
 static int rules(sb_emu_nfq *e, int add, char *out, size_t cap)
 {
     char script[1024];
-    if (add)
-        snprintf(script, sizeof script,
-                 "for t in iptables ip6tables; do "
-                 "$t -w -t mangle -A PREROUTING -i %s -j NFQUEUE --queue-num %u || exit 1; "
-                 "$t -w -t mangle -A POSTROUTING -o %s -j NFQUEUE --queue-num %u || exit 1; "
-                 "done 2>&1",
-                 e->ifname, e->qup, e->ifname, e->qdown);
-    else
-        snprintf(script, sizeof script,
-                 "for t in iptables ip6tables; do "
-                 "$t -w -t mangle -D PREROUTING -i %s -j NFQUEUE --queue-num %u; "
-                 "$t -w -t mangle -D POSTROUTING -o %s -j NFQUEUE --queue-num %u; "
-                 "done >/dev/null 2>&1; true",
-                 e->ifname, e->qup, e->ifname, e->qdown);
+    const char *op = add ? "-A" : "-D";
+    snprintf(script, sizeof script,
+             "for t in iptables ip6tables; do "
+             "$t -w -t mangle %s FORWARD -m physdev --physdev-in %s -j NFQUEUE --queue-num %u %s "
+             "$t -w -t mangle %s FORWARD -m physdev --physdev-in %s -j NFQUEUE --queue-num %u %s "
+             "done %s",
+             op, e->port_in_up, e->qup, add ? "|| exit 1;" : ";", op, e->port_in_down, e->qdown,
+             add ? "|| exit 1;" : ";", add ? "2>&1" : ">/dev/null 2>&1; true");
     char *argv[] = {"sh", "-c", script, NULL};
     return sb_testbed_run(e->tb, e->host, argv, out, cap);
 }
@@ -500,15 +495,16 @@ void sb_emu_nfq_stop(sb_emu_nfq *e)
 int sb_emu_nfq_start(sb_emu_nfq **out, sb_testbed *tb, int link, const sb_profile *p,
                      uint64_t seed, char *err, size_t cap)
 {
-    const char *ifn = sb_testbed_ifname(tb, link, link + 1);
-    if (!ifn) return sb_fail(err, cap, SB_EINVAL, "nfq: no link %d in the testbed", link);
+    const char *pa = sb_testbed_port(tb, link, 0), *pb = sb_testbed_port(tb, link, 1);
+    if (!pa || !pb) return sb_fail(err, cap, SB_EINVAL, "nfq: no link %d in the testbed", link);
     sb_emu_nfq *e = calloc(1, sizeof *e);
     if (!e) return SB_ENOMEM;
     e->tb = tb;
-    e->host = link + 1;
+    e->host = SB_TB_LINK(link); /* packets in transit, in the link's own namespace */
     e->life_fd = -1;
-    snprintf(e->ifname, sizeof e->ifname, "%s", ifn);
-    /* the server-side host holds only this link's emulator; numbers are per namespace anyway */
+    snprintf(e->port_in_up, sizeof e->port_in_up, "%s", pa);
+    snprintf(e->port_in_down, sizeof e->port_in_down, "%s", pb);
+    /* the link namespace holds only this link's emulator; numbers are per namespace anyway */
     e->qup = 100 + 2 * (unsigned)link;
     e->qdown = e->qup + 1;
     int ready[2], life[2];
@@ -530,8 +526,8 @@ int sb_emu_nfq_start(sb_emu_nfq **out, sb_testbed *tb, int link, const sb_profil
         if (getppid() != parent) _exit(1);
         for (int fd = 3; fd < 1024; fd++)
             if (fd != ready[1] && fd != life[0]) close(fd);
-        if (sb_testbed_enter(tb, link + 1) != SB_OK) {
-            say(ready[1], "error: cannot enter host %d's network namespace\n", link + 1);
+        if (sb_testbed_enter(tb, e->host) != SB_OK) {
+            say(ready[1], "error: cannot enter link %d's network namespace\n", link);
             _exit(1);
         }
         _exit(sb_nfq_run(p, e->qup, e->qdown, seed, ready[1], life[0]));

@@ -17,12 +17,13 @@
 
 struct sb_testbed {
     int nhosts, ipv4;
-    pid_t holder[SB_TB_MAX_HOSTS];
+    pid_t holder[SB_TB_MAX_HOSTS + SB_TB_MAX_HOSTS - 1]; /* hosts, then link namespaces */
     pid_t spawned[MAX_SPAWN];
     int nspawned;
     char addr[SB_TB_MAX_HOSTS - 1][2][48];
     char ifname[SB_TB_MAX_HOSTS - 1][2][16];
     char mac[SB_TB_MAX_HOSTS - 1][2][32];
+    char port[SB_TB_MAX_HOSTS - 1][2][16]; /* bridge ports in the link namespace */
 };
 
 int sb_testbed_hosts(const sb_testbed *tb)
@@ -32,6 +33,8 @@ int sb_testbed_hosts(const sb_testbed *tb)
 
 pid_t sb_testbed_holder(const sb_testbed *tb, int host)
 {
+    if (host >= SB_TB_LINK(0) && host < SB_TB_LINK(tb->nhosts - 1))
+        return tb->holder[SB_TB_MAX_HOSTS + host - SB_TB_LINK(0)];
     return host >= 0 && host < tb->nhosts ? tb->holder[host] : -1;
 }
 
@@ -50,6 +53,11 @@ const char *sb_testbed_addr(const sb_testbed *tb, int link, int host)
 {
     int s = side_of(link, host);
     return s < 0 || link >= tb->nhosts - 1 ? NULL : tb->addr[link][s];
+}
+
+const char *sb_testbed_port(const sb_testbed *tb, int link, int side)
+{
+    return link < 0 || link >= tb->nhosts - 1 || side < 0 || side > 1 ? NULL : tb->port[link][side];
 }
 
 const char *sb_testbed_ifname(const sb_testbed *tb, int link, int host)
@@ -276,6 +284,61 @@ static int quiet_ipv6(const sb_testbed *tb, int host, const char *ifn, char *err
                 "ip6tables-restore", err, cap);
 }
 
+static int offloads_off(const sb_testbed *tb, int host, const char *ifn, char *err, size_t cap)
+{
+    char *eth[] = {"ethtool", "-K", (char *)ifn, "tso", "off", "gso", "off", "gro", "off", NULL};
+    if (run_in(tb, host, eth, NULL, 0) != 0)
+        return sb_fail(err, cap, SB_EIO, "ethtool -K %s failed (is ethtool installed?)", ifn);
+    return SB_OK;
+}
+
+/* The link itself is a namespace of its own with a bridge between two veth pairs:
+ *   host L: sbL-r ==veth== sbL-a [bridge sbL-br] sbL-b ==veth== sbL-l :host L+1
+ * The emulator works there, on packets in transit: a packet it holds belongs to no local
+ * socket (it was orphaned crossing the veth), so the sender's TCP small-queue limit never
+ * mistakes a delayed packet for one still queued in the sender's host (which, with the hold
+ * at the sender's egress, delayed the segments behind it by a full one-way delay). Captures
+ * on the hosts' interfaces see what a device sends and what actually reaches it. The link
+ * namespace has IPv6 off (no addresses, no chatter); bridged frames pass ip(6)tables so the
+ * emulator can queue them (br_netfilter). */
+static int make_link_ns(sb_testbed *tb, int l, char *err, size_t cap)
+{
+    int ln = SB_TB_LINK(l);
+    char lpid[16], script[1024], out[256];
+    snprintf(lpid, sizeof lpid, "%d", (int)sb_testbed_holder(tb, ln));
+    for (int s = 0; s < 2; s++) {
+        snprintf(tb->port[l][s], sizeof tb->port[l][s], "sb%d-%c", l, s ? 'b' : 'a');
+        /* created inside the host, its peer moved into the link namespace: both are ours, so
+         * this also works in a user namespace without privileges in the root one */
+        char *argv[] = {"ip", "link", "add", tb->ifname[l][s], "address", tb->mac[l][s], "type",
+                        "veth", "peer", "name", tb->port[l][s], "netns", lpid, NULL};
+        if (run_in(tb, l + s, argv, out, sizeof out) != 0) {
+            out[strcspn(out, "\n")] = '\0';
+            return sb_fail(err, cap, SB_EIO, "cannot create veth pair: %s", out);
+        }
+    }
+    pid_t pid = fork_in(tb, ln, -1, NULL, 1);
+    if (pid == 0) {
+        int bad = write_file("/proc/sys/net/ipv6/conf/all/disable_ipv6", "1") |
+                  write_file("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1");
+        bad |= write_file("/proc/sys/net/bridge/bridge-nf-call-iptables", "1") |
+               write_file("/proc/sys/net/bridge/bridge-nf-call-ip6tables", "1");
+        _exit(bad ? 1 : 0);
+    }
+    int st = 0;
+    if (pid < 0 || waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
+        return sb_fail(err, cap, SB_EIO, "link namespace: cannot set up bridge netfilter "
+                                         "(is the br_netfilter module loaded?)");
+    snprintf(script, sizeof script,
+             "link add sb%d-br type bridge mcast_snooping 0\n"
+             "link set %s master sb%d-br\nlink set %s master sb%d-br\n"
+             "link set %s up\nlink set %s up\nlink set sb%d-br up\n",
+             l, tb->port[l][0], l, tb->port[l][1], l, tb->port[l][0], tb->port[l][1], l);
+    int rc = ip_batch(tb, ln, script, err, cap);
+    for (int s = 0; !rc && s < 2; s++) rc = offloads_off(tb, ln, tb->port[l][s], err, cap);
+    return rc;
+}
+
 static int create_link(sb_testbed *tb, int l, char *err, size_t cap)
 {
     for (int s = 0; s < 2; s++) {
@@ -286,18 +349,8 @@ static int create_link(sb_testbed *tb, int l, char *err, size_t cap)
         else
             snprintf(tb->addr[l][s], sizeof tb->addr[l][s], "fd5b:0:0:%x::%d", l, s + 1);
     }
-    char h1[16];
-    snprintf(h1, sizeof h1, "%d", (int)tb->holder[l + 1]);
-    /* Created inside the left host and its peer moved to the right one: both namespaces are
-     * ours, so this also works in a user namespace without privileges in the root one. */
-    char *argv[] = {"ip", "link", "add", tb->ifname[l][0], "address", tb->mac[l][0], "type",
-                    "veth", "peer", "name", tb->ifname[l][1], "netns", h1, "address",
-                    tb->mac[l][1], NULL};
-    char out[256];
-    if (run_in(tb, l, argv, out, sizeof out) != 0) {
-        out[strcspn(out, "\n")] = '\0';
-        return sb_fail(err, cap, SB_EIO, "cannot create veth pair: %s", out);
-    }
+    int rc = make_link_ns(tb, l, err, cap);
+    if (rc) return rc;
     for (int s = 0; s < 2; s++) {
         const char *ifn = tb->ifname[l][s];
         char script[1024];
@@ -308,13 +361,10 @@ static int create_link(sb_testbed *tb, int l, char *err, size_t cap)
                  "neigh replace %s lladdr %s dev %s nud permanent\n",
                  tb->addr[l][s], tb->ipv4 ? "24" : "64", ifn, tb->ipv4 ? "" : " nodad", ifn,
                  tb->addr[l][!s], tb->mac[l][!s], ifn);
-        int rc = ip_batch(tb, l + s, script, err, cap);
-        if (rc) return rc;
+        if ((rc = ip_batch(tb, l + s, script, err, cap))) return rc;
         if (!tb->ipv4 && (rc = quiet_ipv6(tb, l + s, ifn, err, cap))) return rc;
         /* Offloads off: the capture must see the segments the wire would carry. */
-        char *eth[] = {"ethtool", "-K", (char *)ifn, "tso", "off", "gso", "off", "gro", "off", NULL};
-        if (run_in(tb, l + s, eth, NULL, 0) != 0)
-            return sb_fail(err, cap, SB_EIO, "ethtool -K %s failed (is ethtool installed?)", ifn);
+        if ((rc = offloads_off(tb, l + s, ifn, err, cap))) return rc;
     }
     return SB_OK;
 }
@@ -332,6 +382,11 @@ int sb_testbed_create(sb_testbed **out, const sb_testbed_cfg *cfg, char *err, si
         if (pid < 0) rc = (int)pid;
         else tb->holder[tb->nhosts++] = pid;
     }
+    for (int l = 0; l < cfg->hosts - 1 && rc == SB_OK; l++) {
+        pid_t pid = start_holder(err, cap);
+        if (pid < 0) rc = (int)pid;
+        else tb->holder[SB_TB_MAX_HOSTS + l] = pid;
+    }
     for (int l = 0; rc == SB_OK && l < cfg->hosts - 1; l++) rc = create_link(tb, l, err, cap);
     if (rc) {
         sb_testbed_destroy(tb);
@@ -348,7 +403,9 @@ void sb_testbed_destroy(sb_testbed *tb)
      * its veth ends, qdiscs and iptables rules, disappears with its last process. */
     for (int i = 0; i < tb->nspawned; i++) kill(tb->spawned[i], SIGKILL);
     for (int i = 0; i < tb->nspawned; i++) waitpid(tb->spawned[i], NULL, 0);
-    for (int h = 0; h < tb->nhosts; h++) kill(tb->holder[h], SIGKILL);
-    for (int h = 0; h < tb->nhosts; h++) waitpid(tb->holder[h], NULL, 0);
+    for (size_t h = 0; h < sizeof tb->holder / sizeof tb->holder[0]; h++)
+        if (tb->holder[h] > 0) kill(tb->holder[h], SIGKILL);
+    for (size_t h = 0; h < sizeof tb->holder / sizeof tb->holder[0]; h++)
+        if (tb->holder[h] > 0) waitpid(tb->holder[h], NULL, 0);
     free(tb);
 }

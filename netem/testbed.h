@@ -6,7 +6,9 @@
  * veth, qdisc, iptables rule) can outlive a run, even one killed with SIGKILL.
  * Unprivileged users get the same through a user namespace (sb_testbed_enter_userns).
  *
- * Topology: hosts 0..n-1 in a chain; link i joins host i and host i+1. For the default
+ * Topology: hosts 0..n-1 in a chain; link i joins host i and host i+1 through a namespace
+ * of its own (SB_TB_LINK(i), usable wherever a host number is) holding a bridge between two
+ * veth pairs: the link emulators work there, on packets in transit. For the default
  * two-host bed, host 0 is the client, host 1 the server. Addresses: IPv6 fd5b:0:0:L::1/64 on
  * the left end of link L, ::2 on the right; IPv4 198.18.L.1/24 and .2 (RFC 2544 benchmarking
  * range). Interfaces: on link L, "sbL-r" in the left host (facing right), "sbL-l" in the
@@ -19,6 +21,7 @@
 #include <sys/types.h>
 
 #define SB_TB_MAX_HOSTS 3
+#define SB_TB_LINK(l) (16 + (l)) /* the namespace of link l, as a host number */
 
 typedef struct sb_testbed sb_testbed;
 
@@ -40,6 +43,9 @@ int sb_testbed_ipv4(const sb_testbed *tb);
 /* Address of host `host` on link `link` (textual, no brackets), and the interface name. */
 const char *sb_testbed_addr(const sb_testbed *tb, int link, int host);
 const char *sb_testbed_ifname(const sb_testbed *tb, int link, int host);
+/* The bridge port of link `link` in its link namespace facing host link (side 0) or host
+ * link+1 (side 1): a packet from host link enters on side 0 and leaves on side 1. */
+const char *sb_testbed_port(const sb_testbed *tb, int link, int side);
 
 /* Move the calling thread into host's network namespace (0 or SB_EIO). */
 int sb_testbed_enter(const sb_testbed *tb, int host);
