@@ -40,6 +40,7 @@ enum {
     SB_OPT_URI_PORT = 7,
     SB_OPT_OSCORE = 9,
     SB_OPT_URI_PATH = 11,
+    SB_OPT_EDHOC = 21, /* RFC 9668: message_3 travels in this OSCORE request */
     SB_OPT_CONTENT_FORMAT = 12,
     SB_OPT_MAX_AGE = 14,
     SB_OPT_URI_QUERY = 15,

@@ -21,6 +21,9 @@ void sb_io_init(sb_io *io, int fd, sb_transport t, int ctl_fd)
 
 void sb_io_release(sb_io *io)
 {
+    free(io->unread);
+    io->unread = NULL;
+    io->unread_len = 0;
     free(io->marks);
     io->marks = NULL;
     io->nmarks = io->capmarks = 0;
@@ -141,6 +144,24 @@ int sb_io_accept_dgram(int fd, int ctl_fd, sb_dgram_stash *stash, struct sockadd
 
 int sb_io_send(sb_io *io, const uint8_t *buf, size_t len)
 {
+    return io->tx_hook ? io->tx_hook(io->tx_hook_arg, io, buf, len)
+                       : sb_io_send_direct(io, buf, len);
+}
+
+int sb_io_unread(sb_io *io, const uint8_t *buf, size_t len)
+{
+    if (io->transport != SB_TRANSPORT_UDP || io->unread) return SB_EINVAL;
+    io->unread = malloc(len ? len : 1);
+    if (!io->unread) return SB_ENOMEM;
+    memcpy(io->unread, buf, len);
+    io->unread_len = len;
+    io->rx_packets--; /* it was counted when first read */
+    io->rx_bytes -= len;
+    return SB_OK;
+}
+
+int sb_io_send_direct(sb_io *io, const uint8_t *buf, size_t len)
+{
     if (io->transport == SB_TRANSPORT_UDP) {
         ssize_t n = io->peerlen ? sendto(io->fd, buf, len, 0, (struct sockaddr *)&io->peer,
                                          io->peerlen)
@@ -168,6 +189,17 @@ int sb_io_send(sb_io *io, const uint8_t *buf, size_t len)
 
 int sb_io_recv(sb_io *io, uint8_t *buf, size_t cap, size_t *got, int64_t deadline_ns)
 {
+    if (io->unread) {
+        size_t n = io->unread_len;
+        if (n > cap) return sb_io_fail(io, SB_ESPACE, "datagram of %zu bytes truncated", n);
+        memcpy(buf, io->unread, n);
+        free(io->unread);
+        io->unread = NULL;
+        io->rx_packets++;
+        io->rx_bytes += n;
+        *got = n;
+        return SB_OK;
+    }
     for (;;) {
         size_t n;
         if (io->peerlen && stash_take(io->stash, &io->peer, io->peerlen, buf, cap, &n)) {

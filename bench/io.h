@@ -35,7 +35,12 @@ typedef struct sb_dgram_stash {
     } q[SB_STASH_MAX];
 } sb_dgram_stash;
 
-typedef struct sb_io {
+typedef struct sb_io sb_io;
+/* A layer that must rewrite what an inner layer sends (EDHOC + OSCORE combined, RFC 9668)
+ * installs a transmit hook; the hook sends with sb_io_send_direct. */
+typedef int (*sb_io_tx_hook)(void *arg, sb_io *io, const uint8_t *buf, size_t len);
+
+struct sb_io {
     int fd;     /* connected socket, owned by the harness */
     int ctl_fd; /* -1, or a descriptor whose readability means "stop now" */
     sb_transport transport;
@@ -50,7 +55,11 @@ typedef struct sb_io {
     struct sockaddr_storage peer;
     socklen_t peerlen; /* 0: connected socket (send/recv) */
     sb_dgram_stash *stash;
-} sb_io;
+    sb_io_tx_hook tx_hook; /* NULL: none */
+    void *tx_hook_arg;
+    uint8_t *unread; /* a datagram handed back with sb_io_unread, returned by the next recv */
+    size_t unread_len;
+};
 
 void sb_io_init(sb_io *io, int fd, sb_transport t, int ctl_fd);
 void sb_io_release(sb_io *io); /* frees the marks, not the socket */
@@ -62,8 +71,13 @@ void sb_io_set_peer(sb_io *io, const struct sockaddr_storage *peer, socklen_t le
 int sb_io_accept_dgram(int fd, int ctl_fd, sb_dgram_stash *stash, struct sockaddr_storage *peer,
                        socklen_t *len, int64_t deadline_ns);
 
-/* UDP: one datagram. TCP: all of buf (loops over partial writes). */
+/* UDP: one datagram. TCP: all of buf (loops over partial writes). Through the tx hook if one
+ * is installed; sb_io_send_direct never is. */
 int sb_io_send(sb_io *io, const uint8_t *buf, size_t len);
+int sb_io_send_direct(sb_io *io, const uint8_t *buf, size_t len);
+/* UDP: hand a datagram back (possibly rewritten) so the next sb_io_recv returns it, for a
+ * layer that read a message meant for the layer above it. Not counted twice. */
+int sb_io_unread(sb_io *io, const uint8_t *buf, size_t len);
 /* UDP: one datagram (truncated datagrams are an error). TCP: 1..cap bytes available now.
  * SB_ETIMEOUT at the deadline, SB_ECLOSED on EOF, SB_ESTOP when ctl_fd became readable. */
 int sb_io_recv(sb_io *io, uint8_t *buf, size_t cap, size_t *got, int64_t deadline_ns);

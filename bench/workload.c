@@ -264,6 +264,7 @@ static int answer(sb_wl_conn *c, const sb_coap_msg *req, sb_wl_handler h, void *
     sb_coap_init(&resp, non ? SB_COAP_NON : SB_COAP_ACK, 0, non ? c->next_mid++ : req->mid,
                  req->token, req->tkl);
     int rc = h(arg, req, &resp, pbuf, sizeof pbuf);
+    if (rc == SB_WL_NO_RESPONSE) return SB_OK;
     if (!rc) rc = send_msg(c, &resp, c->last_resp, &c->last_resp_len);
     if (rc) return rc;
     set_layers(&c->last_resp_coap, &c->last_resp_payload, &resp, c->last_resp_len);

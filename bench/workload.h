@@ -95,6 +95,8 @@ int sb_wl_serve(sb_wl_conn *c, const sb_workload *w, int64_t deadline);
  * max_requests > 0: return SB_OK once that many requests were answered. */
 typedef int (*sb_wl_handler)(void *arg, const sb_coap_msg *req, sb_coap_msg *resp,
                              uint8_t *pbuf, size_t pcap);
+/* A handler's result: the request was taken over by the layer above (no response here). */
+#define SB_WL_NO_RESPONSE 1
 int sb_wl_serve_with(sb_wl_conn *c, sb_wl_handler h, void *arg, unsigned max_requests,
                      int64_t deadline);
 

@@ -32,7 +32,7 @@ extern const sb_family sb_family_coap_udp;
 
 static const sb_opt_def edhoc_opts[] = {
     {"edhoc-combined", NULL,
-     "EDHOC: message_3 inside the first OSCORE request, RFC 9668 (default off; not yet)"},
+     "EDHOC: message_3 inside the first OSCORE request, RFC 9668 (default off)"},
     {"edhoc-cred", "kid|x5t", "EDHOC credentials: CCS by kid, or X.509 by x5t (default kid)"},
     {"edhoc-cid-i", "HEX", "EDHOC connection identifier C_I (default 37, the CBOR int -24)"},
     {"edhoc-cid-r", "HEX", "EDHOC connection identifier C_R (default 27, the CBOR int -8)"},
@@ -193,6 +193,7 @@ struct sb_stack_ctx {
     /* through a forward proxy: the run's Proxy-Scheme, Uri-Host, Uri-Port (RFC 7252 §5.7) */
     char proxy_scheme[16], uri_host[64];
     uint16_t uri_port;
+    int combined; /* client: message_3 in the first OSCORE request (RFC 9668) */
 };
 
 struct sb_session {
@@ -205,6 +206,8 @@ struct sb_session {
     size_t sizes[3];
     int fatal;      /* server: message_3 refused */
     sb_workload wl; /* client: CoAP timers of the EDHOC exchanges */
+    uint8_t m3[SB_EDHOC_MAX_MSG]; /* client, combined: message_3 waiting for the request */
+    size_t m3_len;
 };
 
 static void edhoc_enumerate(sb_emit_fn emit, void *arg);
@@ -292,9 +295,6 @@ static int edhoc_check(const sb_stack_desc *d, const sb_params *p, char *err, si
     int x5t, rc;
     if ((rc = read_cids(p, a, &al, b, &bl, err, cap))) return rc;
     if ((rc = read_cred_type(p, &x5t, err, cap))) return rc;
-    if (sb_params_flag(p, "edhoc-combined"))
-        return sb_fail(err, cap, SB_EUNSUP,
-                       "--edhoc-combined (RFC 9668) is not implemented yet in %s", d->id);
     int m = d->variant / 10, s = d->variant % 10;
     if (x5t && s == 0 && (m != 0))
         return sb_fail(err, cap, SB_EUNSUP,
@@ -329,6 +329,7 @@ static int edhoc_ctx_new(sb_stack_ctx **out, const sb_stack_desc *d, const sb_pa
     if ((t = sb_params_get(p, "max-retransmit")) && sb_parse_u64(t, 20, &v) == SB_OK)
         c->max_retransmit = (unsigned)v;
     if ((t = sb_params_get(p, "seed")) && sb_parse_u64(t, UINT64_MAX, &v) == SB_OK) c->seed = v;
+    c->combined = sb_params_flag(p, "edhoc-combined");
     if ((t = sb_params_get(p, "proxy-scheme"))) snprintf(c->proxy_scheme, sizeof c->proxy_scheme, "%s", t);
     if ((t = sb_params_get(p, "uri-host"))) snprintf(c->uri_host, sizeof c->uri_host, "%s", t);
     if ((t = sb_params_get(p, "uri-port")) && sb_parse_u64(t, 65535, &v) == SB_OK) c->uri_port = (uint16_t)v;
@@ -428,6 +429,28 @@ static int start_oscore(sb_session *s, int64_t deadline)
 
 static int client_exchanges(sb_session *s, sb_wl_conn *wc, int64_t deadline);
 
+/* RFC 9668 §3.2.1: the EDHOC + OSCORE request is the OSCORE request with the EDHOC option
+ * (empty, class U) and the payload message_3 || OSCORE ciphertext. Applied to every copy of
+ * the first request the OSCORE layer sends (retransmissions included) until it is answered. */
+static int combine_tx(void *arg, sb_io *io, const uint8_t *buf, size_t len)
+{
+    sb_session *s = arg;
+    sb_coap_msg m;
+    uint8_t pay[SB_COAP_MAX_MSG], out[SB_COAP_MAX_MSG];
+    size_t n;
+    if (sb_coap_parse(SB_FRAMING_UDP, buf, len, &m) || (m.code >> 5) != 0 ||
+        !sb_coap_find_opt(&m, SB_OPT_OSCORE, NULL) || s->m3_len + m.payload_len > sizeof pay)
+        return sb_io_send_direct(io, buf, len);
+    memcpy(pay, s->m3, s->m3_len);
+    if (m.payload_len) memcpy(pay + s->m3_len, m.payload, m.payload_len);
+    m.payload = pay;
+    m.payload_len += s->m3_len;
+    if (sb_coap_add_opt(&m, SB_OPT_EDHOC, NULL, 0) ||
+        sb_coap_encode(&m, SB_FRAMING_UDP, out, sizeof out, &n))
+        return sb_io_fail(io, SB_ESPACE, "edhoc: combined request too large");
+    return sb_io_send_direct(io, out, n);
+}
+
 static int client_handshake(sb_session *s, int64_t deadline)
 {
     sb_wl_conn wc;
@@ -440,7 +463,12 @@ static int client_handshake(sb_session *s, int64_t deadline)
     sb_wl_conn_init(&wc, &sb_family_coap_udp, s->plain, &s->c->coap_d, s->c->seed);
     int rc = client_exchanges(s, &wc, deadline);
     s->io->retransmits += wc.retransmits; /* EDHOC's own CoAP retransmissions */
-    return rc ? rc : start_oscore(s, deadline);
+    if (!rc) rc = start_oscore(s, deadline);
+    if (!rc && s->m3_len) { /* until the first response: see combine_tx */
+        s->io->tx_hook = combine_tx;
+        s->io->tx_hook_arg = s;
+    }
+    return rc;
 }
 
 /* Payload (C_R, x): C_R lets the responder find its session (Appendix A.2). */
@@ -512,6 +540,11 @@ static int client_exchanges(sb_session *s, sb_wl_conn *wc, int64_t deadline)
         return rc;
     }
     s->sizes[2] = n;
+    if (s->c->combined) { /* RFC 9668: it goes out with the first OSCORE request */
+        memcpy(s->m3, pl + k, n);
+        s->m3_len = n;
+        return SB_OK;
+    }
     sb_coap_init(&req, SB_COAP_CON, SB_COAP_POST, 0, NULL, 0);
     sb_wl_add_proxy_opts(&s->wl, &req);
     sb_coap_add_path(&req, WELL_KNOWN);
@@ -547,6 +580,45 @@ static void error_response(sb_session *s, sb_coap_msg *resp, uint8_t *pbuf, size
     resp->payload_len = n;
 }
 
+/* RFC 9668 §3.3.1: message_3 is the CBOR byte string heading the payload of an OSCORE
+ * request carrying the EDHOC option. Once it is processed, the OSCORE request it carried
+ * (without the option and message_3) is handed back to the socket layer for the OSCORE
+ * session's first read, and answered there. */
+static int combined_request(sb_session *s, const sb_coap_msg *req, sb_coap_msg *resp,
+                            uint8_t *pbuf, size_t pcap)
+{
+    sb_cbor_r r;
+    const uint8_t *b;
+    size_t bl, n;
+    sb_cbor_r_init(&r, req->payload, req->payload_len);
+    if (!s->e || sb_cbor_get_bstr(&r, &b, &bl) != SB_OK) {
+        sb_edhoc_write_error(SB_EDHOC_ERR_UNSPECIFIED, "no message_3 in the EDHOC + OSCORE request",
+                             NULL, 0, pbuf, pcap, &n);
+        resp->code = SB_COAP_BAD_REQUEST;
+        resp->payload = pbuf;
+        resp->payload_len = n;
+        return SB_OK;
+    }
+    int rc = sb_edhoc_r_msg3(s->e, req->payload, r.pos);
+    if (rc) {
+        error_response(s, resp, pbuf, pcap);
+        s->fatal = sb_io_fail(s->io, rc, "edhoc: message_3: %s", sb_edhoc_reason(s->e));
+        return SB_OK;
+    }
+    s->sizes[2] = r.pos;
+    sb_coap_msg *o = malloc(sizeof *o);
+    uint8_t out[SB_COAP_MAX_MSG];
+    if (!o) return SB_ENOMEM;
+    *o = *req;
+    sb_coap_del_opt(o, SB_OPT_EDHOC);
+    o->payload = req->payload + r.pos;
+    o->payload_len = req->payload_len - r.pos;
+    rc = sb_coap_encode(o, SB_FRAMING_UDP, out, sizeof out, &n);
+    free(o);
+    if (!rc) rc = sb_io_unread(s->io, out, n);
+    return rc ? rc : SB_WL_NO_RESPONSE;
+}
+
 /* The responder's resource, served by the workload's CoAP server loop (sb_wl_serve_with,
  * which also answers retransmitted requests with the same response, RFC 7252 §4.5). */
 static int edhoc_resource(void *arg, const sb_coap_msg *req, sb_coap_msg *resp, uint8_t *pbuf,
@@ -556,6 +628,8 @@ static int edhoc_resource(void *arg, const sb_coap_msg *req, sb_coap_msg *resp, 
     const uint8_t *p = req->payload;
     size_t pl = req->payload_len, n;
     int rc;
+    if (sb_coap_find_opt(req, SB_OPT_EDHOC, NULL) && sb_coap_find_opt(req, SB_OPT_OSCORE, NULL))
+        return combined_request(s, req, resp, pbuf, pcap);
     if (req->code != SB_COAP_POST || !sb_coap_path_is(req, WELL_KNOWN)) {
         resp->code = SB_COAP_NOT_FOUND; /* nothing but EDHOC before the handshake completes */
         return SB_OK;
@@ -634,7 +708,9 @@ static int edhoc_send(sb_session *s, const uint8_t *msg, size_t len)
 static int edhoc_recv(sb_session *s, uint8_t *buf, size_t cap, size_t *len, int64_t deadline)
 {
     if (!s->osc) return sb_io_fail(s->io, SB_EPROTO, "edhoc: no OSCORE context yet");
-    return s->c->osc_d.family->recv(s->osc, buf, cap, len, deadline);
+    int rc = s->c->osc_d.family->recv(s->osc, buf, cap, len, deadline);
+    if (rc == SB_OK && s->io->tx_hook == combine_tx) s->io->tx_hook = NULL; /* answered */
+    return rc;
 }
 
 static int edhoc_close(sb_session *s, int64_t deadline)

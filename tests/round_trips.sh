@@ -26,6 +26,12 @@ if $SB list | grep -qx edhoc-m3-s2; then
     row=$($SB run --stack edhoc-m3-s2 --delay 10 --format json)
     check "edhoc-m3-s2 round trips" "true 3" "$(jq -r '"\(.ok) \(.round_trips)"' <<<"$row")"
     check "edhoc-m3-s2 edhoc_msg_bytes" "[37,45,19]" "$(jq -c .edhoc_msg_bytes <<<"$row")"
+    # RFC 9668: message_3 inside the first OSCORE request saves a round trip; that datagram
+    # grows by message_3 (19) and the EDHOC option's 1-byte header over the separate form
+    sep=$(jq -r .app_payload_bytes <<<"$row")
+    row=$($SB run --stack edhoc-m3-s2 --delay 10 --edhoc-combined --format json)
+    check "edhoc-m3-s2 --edhoc-combined round trips" "true 2" "$(jq -r '"\(.ok) \(.round_trips)"' <<<"$row")"
+    check "edhoc-m3-s2 --edhoc-combined application bytes" "$((sep + 19 + 1))" "$(jq -r .app_payload_bytes <<<"$row")"
     check "edhoc-m0-s2 edhoc_msg_bytes" "[37,102,77]" "$($SB run --stack edhoc-m0-s2 --format json | jq -c .edhoc_msg_bytes)"
 else
     echo "FAIL edhoc-m3-s2 is not listed"; fails=$((fails + 1))
