@@ -20,8 +20,7 @@ static const char *str_end(const char *p)
     return NULL;
 }
 
-/* End of the value starting at p, or NULL when malformed. */
-static const char *skip(const char *p)
+const char *sb_json_skip(const char *p)
 {
     if (*p == '"') return str_end(p);
     if (*p == '{' || *p == '[') {
@@ -54,7 +53,7 @@ static const char *member(const char *p, const char *key, size_t n)
         if (*p != ':') return NULL;
         p = ws(p + 1);
         if (match) return p;
-        p = skip(p);
+        p = sb_json_skip(p);
         if (!p) return NULL;
         p = ws(p);
         if (*p != ',') return NULL;
@@ -90,7 +89,7 @@ int sb_json_array_len(const char *json)
     if (*p == ']') return 0;
     int n = 0;
     for (;;) {
-        p = skip(p);
+        p = sb_json_skip(p);
         if (!p) return -1;
         n++;
         p = ws(p);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "jsonget.h"
 #include "util.h"
 
 #define KEY_NAME(k) #k,
@@ -217,29 +218,6 @@ void sb_row_write_human(const sb_row *r, FILE *f)
     fprintf(f, "  %-20s %s\n", "bytes_source", sb_row_str(r, "bytes_source", a, sizeof a) ?: "n/a");
 }
 
-/* Skip one JSON value starting at p; returns the end. Strings, nesting and escapes aware. */
-static const char *skip_value(const char *p)
-{
-    int depth = 0, in_str = 0;
-    for (; *p; p++) {
-        if (in_str) {
-            if (*p == '\\' && p[1]) p++;
-            else if (*p == '"') {
-                in_str = 0;
-                if (!depth) return p + 1;
-            }
-            continue;
-        }
-        if (*p == '"') in_str = 1;
-        else if (*p == '[' || *p == '{') depth++;
-        else if (*p == ']' || *p == '}') {
-            if (!depth) return p;
-            if (--depth == 0) return p + 1;
-        } else if (!depth && *p == ',') return p;
-    }
-    return p;
-}
-
 int sb_row_parse_json(sb_row *r, const char *line)
 {
     const char *p = strchr(line, '{');
@@ -255,8 +233,8 @@ int sb_row_parse_json(sb_row *r, const char *line)
         snprintf(key, sizeof key, "%.*s", (int)(ke - p - 1), p + 1);
         p = ke + 1;
         while (*p == ' ' || *p == ':') p++;
-        const char *ve = skip_value(p);
-        if (ve == p) return SB_EPROTO;
+        const char *ve = sb_json_skip(p);
+        if (!ve || ve == p) return SB_EPROTO;
         char *val = strndup(p, (size_t)(ve - p));
         if (!val) return SB_ENOMEM;
         if (strcmp(val, "null") == 0) {
