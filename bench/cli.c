@@ -29,6 +29,8 @@ static const sb_cli_opt harness_opts[] = {
     {"listen", "[ADDR]:PORT", "address to serve on (default [::]:5683 or 5684)", SRV, 0, 0},
     {"client-lib", "LIB", "client's library for a cross-library run", RUN, 0, 0},
     {"server-lib", "LIB", "server's library for a cross-library run", RUN, 0, 0},
+    {"client-opt", "NAME[=VALUE]", "a stack option for the client only, e.g. psk-key=0a0b (repeatable)", RUN, 0, 0},
+    {"server-opt", "NAME[=VALUE]", "a stack option for the server only, e.g. tls-cert=FILE (repeatable)", RUN, 0, 0},
     {"profile", "P", "link profile (default ideal; see netem/profiles/)", RUN, 0, 0},
     {"emulator", "E", "auto | netem | nfq | none (default auto)", RUN, 0, 0},
     {"delay", "MS", "one-way delay in each direction (overrides the profile)", RUN, 0, 0},
@@ -76,6 +78,36 @@ static const char *verb_name(int verb)
     return verb == RUN ? "run" : verb == CLI ? "client" : "server";
 }
 
+static int is_role_opt(const char *name)
+{
+    return strcmp(name, "client-opt") == 0 || strcmp(name, "server-opt") == 0;
+}
+
+/* --client-opt/--server-opt NAME[=VALUE]: one role's stack option, so a run can give the two
+ * ends different keys or certificates (a mismatch must fail as a row, not hang). Repeats are
+ * kept, newline-separated, in order. */
+static int add_role_opt(sb_params *p, const char *opt, const char *val, char *err, size_t cap)
+{
+    char name[64];
+    const char *eq = strchr(val, '=');
+    size_t nl = eq ? (size_t)(eq - val) : strlen(val);
+    snprintf(name, sizeof name, "%.*s", (int)(nl < sizeof name ? nl : sizeof name - 1), val);
+    const sb_opt_def *f = nl < sizeof name && !strchr(val, '\n') ? find_family(name) : NULL;
+    if (!f)
+        return sb_fail(err, cap, SB_EINVAL, "--%s: '%s' is not a stack option (see secbench run --help)",
+                       opt, name);
+    if (f->arg && !eq) return sb_fail(err, cap, SB_EINVAL, "--%s: %s needs =%s", opt, name, f->arg);
+    if (!f->arg && eq) return sb_fail(err, cap, SB_EINVAL, "--%s: %s takes no value", opt, name);
+    const char *old = sb_params_get(p, opt);
+    size_t len = (old ? strlen(old) + 1 : 0) + strlen(val) + 1;
+    char *joined = malloc(len);
+    if (!joined) return SB_ENOMEM;
+    snprintf(joined, len, "%s%s%s", old ? old : "", old ? "\n" : "", val);
+    int rc = sb_params_set(p, opt, joined) ? SB_ENOMEM : SB_OK;
+    free(joined);
+    return rc;
+}
+
 int sb_cli_parse(int verb, int argc, char **argv, int first, sb_params *p, char *err, size_t cap)
 {
     for (int i = first; i < argc; i++) {
@@ -102,7 +134,9 @@ int sb_cli_parse(int verb, int argc, char **argv, int first, sb_params *p, char 
         else if (arg && i + 1 < argc) val = argv[++i];
         else if (arg) return sb_fail(err, cap, SB_EINVAL, "option '--%s' needs %s", name, arg);
         else if (eq) return sb_fail(err, cap, SB_EINVAL, "option '--%s' takes no value", name);
-        if (sb_params_set(p, name, val)) return SB_ENOMEM;
+        int rc = h && is_role_opt(name) ? add_role_opt(p, name, val, err, cap)
+                                        : sb_params_set(p, name, val) ? SB_ENOMEM : SB_OK;
+        if (rc) return rc;
     }
     return SB_OK;
 }
@@ -144,13 +178,13 @@ static int parse_hostport(const char *s, char *addr, size_t acap, uint16_t *port
     return SB_OK;
 }
 
-static int resolve_stack(const sb_params *p, sb_stack_desc *d, char *err, size_t cap)
+static int resolve_stack(const sb_params *p, int verb, sb_stack_desc *d, char *err, size_t cap)
 {
     const char *id = sb_params_get(p, "stack");
     if (!id || !*id) return sb_fail(err, cap, SB_EINVAL, "--stack ID is required (see secbench list)");
     if (sb_registry_find(id, d))
         return sb_fail(err, cap, SB_EINVAL, "unknown stack '%s' (secbench list --all shows every id)", id);
-    if (!d->available)
+    if (!d->available && !(verb == SB_VERB_SERVER && d->server_available))
         return sb_fail(err, cap, SB_EUNSUP, "stack '%s' is not available here: %s", id, d->reason);
     return d->family->check(d, p, err, cap);
 }
@@ -161,7 +195,7 @@ int sb_cli_role_cfg(const sb_params *p, int verb, sb_role_cfg *c, char *err, siz
     c->params = p;
     c->ctl_fd = c->ready_fd = -1;
     sb_workload_defaults(&c->wl);
-    int rc = resolve_stack(p, &c->desc, err, cap);
+    int rc = resolve_stack(p, verb, &c->desc, err, cap);
     if (rc) return rc;
     const char *sc = sb_params_get(p, "scenario");
     if (!sc || strcmp(sc, "cold") == 0) c->scenario = SB_SCEN_COLD;
@@ -223,8 +257,8 @@ int sb_cli_role_cfg(const sb_params *p, int verb, sb_role_cfg *c, char *err, siz
     return SB_OK;
 }
 
-int sb_cli_role_args(const sb_params *p, char **argv, size_t *argc, size_t cap, char *pool,
-                     size_t pool_cap)
+int sb_cli_role_args(const sb_params *p, int verb, char **argv, size_t *argc, size_t cap,
+                     char *pool, size_t pool_cap)
 {
     size_t used = 0;
     const char *name, *val;
@@ -237,6 +271,18 @@ int sb_cli_role_args(const sb_params *p, char **argv, size_t *argc, size_t cap, 
         if (n < 0 || (size_t)n >= pool_cap - used || *argc + 1 >= cap) return SB_ESPACE;
         argv[(*argc)++] = pool + used;
         used += (size_t)n + 1;
+    }
+    /* The role's own options come last: the role's parser keeps the last value given. */
+    const char *own = verb == SB_VERB_SERVER   ? sb_params_get(p, "server-opt")
+                      : verb == SB_VERB_CLIENT ? sb_params_get(p, "client-opt")
+                                               : NULL;
+    for (const char *o = own; o && *o;) {
+        size_t len = strcspn(o, "\n");
+        int n = snprintf(pool + used, pool_cap - used, "--%.*s", (int)len, o);
+        if (n < 0 || (size_t)n >= pool_cap - used || *argc + 1 >= cap) return SB_ESPACE;
+        argv[(*argc)++] = pool + used;
+        used += (size_t)n + 1;
+        o += len + (o[len] == '\n');
     }
     argv[*argc] = NULL;
     return SB_OK;

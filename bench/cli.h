@@ -26,9 +26,10 @@ int sb_cli_parse(int verb, int argc, char **argv, int first, sb_params *p, char 
                  size_t cap);
 /* Fill the role configuration (workload, scenario, timeout, stack desc) from parsed params. */
 int sb_cli_role_cfg(const sb_params *p, int verb, sb_role_cfg *c, char *err, size_t cap);
-/* Append the role-scoped options of p to argv (as --name=value / --name). */
-int sb_cli_role_args(const sb_params *p, char **argv, size_t *argc, size_t cap, char *pool,
-                     size_t pool_cap);
+/* Append the role-scoped options of p to argv (as --name=value / --name), then the options
+ * given to that role alone (--client-opt / --server-opt), so those win. */
+int sb_cli_role_args(const sb_params *p, int verb, char **argv, size_t *argc, size_t cap,
+                     char *pool, size_t pool_cap);
 void sb_cli_help(int verb, FILE *f);
 
 #endif

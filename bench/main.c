@@ -70,6 +70,7 @@ static void list_emit(void *arg, const sb_stack_desc *d)
     if (!d->available) {
         printf(",\"reason\":");
         json_str(d->reason, stdout);
+        printf(",\"server_available\":%s", d->server_available ? "true" : "false");
     }
     printf("}");
 }

@@ -116,7 +116,9 @@ static int setup(run *r, char *err, size_t cap)
     if ((cl && sb_registry_with_lib(&r->cfg.desc, cl, &r->cdesc)) ||
         (sl && sb_registry_with_lib(&r->cfg.desc, sl, &r->sdesc)))
         return sb_fail(err, cap, SB_EINVAL, "no '%s' variant of %s", cl && sb_registry_with_lib(&r->cfg.desc, cl, &r->cdesc) ? cl : sl, r->cfg.desc.id);
-    if (!r->cdesc.available || !r->sdesc.available)
+    /* A library whose own client cannot offer a mode may still serve it to another library's
+     * client (OpenSSL's TLS 1.3 psk_ke server, wolfSSL client). */
+    if (!r->cdesc.available || !(r->sdesc.available || (sl && r->sdesc.server_available)))
         return sb_fail(err, cap, SB_EUNSUP, "%s: %s", !r->cdesc.available ? r->cdesc.id : r->sdesc.id,
                        !r->cdesc.available ? r->cdesc.reason : r->sdesc.reason);
     const char *prof = sb_params_get(r->p, "profile");
@@ -208,7 +210,9 @@ static pid_t spawn_verb(run *r, int host, int verb, const char *vname, const sb_
         argv[argc++] = a_sess;
     }
     for (size_t i = 0; extra && extra[i] && argc < 100; i++) argv[argc++] = extra[i];
-    if (sb_cli_role_args(r->p, argv, &argc, 120, pool, sizeof pool)) return SB_ESPACE;
+    /* --server-opt is for the origin server; the proxy in between gets neither role's. */
+    int own_opts = vname && verb == SB_VERB_SERVER ? 0 : verb;
+    if (sb_cli_role_args(r->p, own_opts, argv, &argc, 120, pool, sizeof pool)) return SB_ESPACE;
     int keep[] = {report_w, ctl_r, vname ? r->dump_fd : -1, -1};
     return sb_testbed_spawn(r->tb, host, argv, keep);
 }

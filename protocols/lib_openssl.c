@@ -298,14 +298,10 @@ static void ctx_free(void *p)
 
 static int probe(const sb_tls_cfg *cfg, char *why, size_t cap)
 {
-    for (int role = 0; role < 2; role++) {
-        ossl_ctx c = {.cfg = *cfg};
-        c.cfg.role = (sb_role)role;
-        int r = ctx_setup(&c, why, cap);
-        SSL_CTX_free(c.ctx);
-        if (r != SB_OK) return r;
-    }
-    return SB_OK;
+    ossl_ctx c = {.cfg = *cfg};
+    int r = ctx_setup(&c, why, cap);
+    SSL_CTX_free(c.ctx);
+    return r;
 }
 
 static int ctx_new(void **out, const sb_tls_cfg *cfg, char *err, size_t cap)

@@ -273,13 +273,9 @@ static void ctx_free(void *p)
 static int probe(const sb_tls_cfg *cfg, char *why, size_t cap)
 {
     wolfSSL_Init();
-    int r = SB_OK;
-    for (int role = 0; role < 2 && r == SB_OK; role++) {
-        wolf_ctx c = {.cfg = *cfg};
-        c.cfg.role = (sb_role)role;
-        r = ctx_setup(&c, why, cap);
-        if (c.ctx) wolfSSL_CTX_free(c.ctx);
-    }
+    wolf_ctx c = {.cfg = *cfg};
+    int r = ctx_setup(&c, why, cap);
+    if (c.ctx) wolfSSL_CTX_free(c.ctx);
     wolfSSL_Cleanup();
     return r;
 }

@@ -58,7 +58,9 @@ typedef struct sb_stack_desc {
      * forwards OSCORE messages holding no key); the inner DTLS id for oscore+dtls1.2. */
     char hop_stack[64];
     int available;
-    char reason[200]; /* why not available */
+    char reason[200];     /* why not available */
+    int server_available; /* its server role runs here; may be so for an id unavailable as a
+                             pair (another library's client can use it: --server-lib) */
     const sb_family *family;
     int variant; /* family-private */
 } sb_stack_desc;

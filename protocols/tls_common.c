@@ -74,7 +74,14 @@ void sb_tls_enumerate(const sb_family *f, const char *protocol, sb_emit_fn emit,
                 sb_tls_cfg c;
                 const sb_tlslib *l;
                 cfg_from_variant(d.variant, &c, &l);
-                d.available = l->probe(&c, d.reason, sizeof d.reason) == SB_OK;
+                /* A pair runs when both roles do; a server alone may serve another
+                 * library's client. */
+                char why[sizeof d.reason];
+                c.role = SB_ROLE_SERVER;
+                d.server_available = l->probe(&c, why, sizeof why) == SB_OK;
+                c.role = SB_ROLE_CLIENT;
+                d.available = d.server_available && l->probe(&c, d.reason, sizeof d.reason) == SB_OK;
+                if (!d.server_available) snprintf(d.reason, sizeof d.reason, "%s", why);
                 emit(arg, &d);
             }
 }
@@ -129,7 +136,7 @@ int sb_tls_check(const sb_stack_desc *d, const sb_params *p, char *err, size_t c
 {
     sb_tls_cfg c;
     const sb_tlslib *lib;
-    if (!d->available) return sb_fail(err, cap, SB_EUNSUP, "%s: %s", d->id, d->reason);
+    if (!d->available && !d->server_available) return sb_fail(err, cap, SB_EUNSUP, "%s: %s", d->id, d->reason);
     /* (--no-cookie is checked by the server's ctx_new: only a server's library matters, and
      * in a cross-library run this desc may be the client's) */
     return cfg_from_params(d, p, SB_ROLE_CLIENT, &c, &lib, err, cap);

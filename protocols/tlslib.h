@@ -54,7 +54,7 @@ size_t sb_tls_pipe_peer(const sb_tls_pipe *p, uint8_t *out, size_t cap);
 
 typedef struct sb_tlslib {
     const char *name; /* "openssl" | "wolfssl", the LIB field of stack ids */
-    /* Can this library run cfg (both roles)? SB_OK, or SB_EUNSUP with the precise reason. */
+    /* Can this library run cfg in its role c->role? SB_OK, or SB_EUNSUP with the precise reason. */
     int (*probe)(const sb_tls_cfg *c, char *why, size_t cap);
     /* Per endpoint: library context, session cache / kept client session, ticket keys. */
     int (*ctx_new)(void **out, const sb_tls_cfg *c, char *err, size_t cap);

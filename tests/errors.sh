@@ -23,6 +23,9 @@ expect_usage "conflicting payloads" run --stack coap --payload-text hello --requ
 expect_usage "client without --connect" client --stack coap
 expect_usage "bare IPv6 without brackets" client --stack coap --connect fd5b::2:5683
 expect_usage "run-only option to client" client --stack coap --connect [::1]:5683 --profile nbiot
+expect_usage "--server-opt of no stack" run --stack coap --server-opt nosuch=1
+expect_usage "--client-opt without its value" run --stack coap --client-opt psk-key
+expect_usage "--server-opt value to a flag" run --stack coap --server-opt echo=1
 expect_usage "unavailable stack" run --stack "$($SB list --all | awk -F'\t' '$2 ~ /unavailable/ {print $1; exit}')"
 
 # a server that never answers: nothing listens on this loopback port (the client sends only
@@ -54,4 +57,24 @@ check "100% loss: ok" false "$(field "$row" ok)"
 [[ "$(field "$row" error)" == *timeout* ]] && echo "ok   100% loss: error '$(field "$row" error)'" || { echo "FAIL 100% loss error: $(field "$row" error)"; fails=$((fails+1)); }
 check_le "100% loss: seconds" 10 "$dt"
 check "100% loss: leftovers" 0 "$(leftovers)"
+
+# The two ends disagree on their credentials: a failed row naming the cause, within the
+# timeout, never a hang. (D)TLS drops records failing authentication silently, so the DTLS
+# client gives up at its handshake deadline.
+mismatch() { # description, expected error substring, stack, args...
+    local d=$1 want=$2 st=$3; shift 3
+    $SB list | grep -qx "$st" || { echo "FAIL $st is not listed"; fails=$((fails + 1)); return; }
+    local t0=$(date +%s) row rc
+    row=$(timeout 60 $SB run --stack "$st" --timeout 8 --seed $SEED --format json "$@"); rc=$?
+    check "$d: exit" 3 "$rc"
+    check "$d: ok" false "$(field "$row" ok)"
+    [[ "$(field "$row" error)" == *"$want"* ]] && echo "ok   $d: error '$(field "$row" error)'" || { echo "FAIL $d: error '$(field "$row" error)', wanted '$want'"; fails=$((fails+1)); }
+    check_le "$d: seconds" 15 "$(( $(date +%s) - t0 ))"
+}
+mismatch "TLS 1.2 wrong PSK" "wrong PSK" tls1.2-openssl-psk-ccm8 --server-opt psk-key=0a0b0c
+mismatch "DTLS 1.2 wrong PSK" "wrong PSK" dtls1.2-openssl-psk-ccm8 --server-opt psk-key=0a0b0c
+mismatch "TLS 1.3 expired client certificate" "certificate expired" tls1.3-openssl-ecdsa-ccm8 \
+    --client-opt tls-cert=tests/certs/expired-client.pem --client-opt tls-key=tests/certs/expired-client.key
+mismatch "OSCORE wrong Master Secret" "4.00" oscore --server-opt oscore-secret=0a0b
+check "mismatches: leftovers" 0 "$(leftovers)"
 finish

@@ -7,6 +7,7 @@
 # desc (record_overhead in the layers breakdown), classify every byte, and the resumed
 # scenario must really resume.
 . tests/lib.sh
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 base_udp=$($SB run --stack coap --format json --seed $SEED | jq -r .app_payload_bytes)
 base_tcp=$($SB run --stack coap+tcp --format json --seed $SEED | jq -r .app_payload_bytes)
 check "coap app_payload_bytes" 41 "$base_udp"
@@ -45,5 +46,15 @@ for id in tls1.3-wolfssl-ecdsa-ccm8 dtls1.2-wolfssl-ecdsa-gcm tls1.2-openssl-ecd
         check "$id server $srv ok" true "$(field "$row" ok)"
     done
 done
+# TLS 1.3 psk_ke across libraries: OpenSSL's server is usable on its own (its client is not,
+# see lib_openssl.c), and the wolfSSL client offers psk_ke only, so neither hello carries a
+# key_share (RFC 8446 §4.2.9: psk_ke is PSK-only key establishment)
+row=$($SB run --stack tls1.3-wolfssl-psk-ccm8 --server-lib openssl --format json --seed $SEED --pcap "$tmp/pskke.pcap")
+check "tls1.3-wolfssl-psk-ccm8 server openssl ok" true "$(field "$row" ok)"
+check "  server library" openssl "$(field "$row" server_library)"
+check "  hellos with a key_share" 0 "$(tshark -r "$tmp/pskke.pcap" -d tcp.port==5684,tls -Y 'tls.handshake.extensions_key_share_group' 2>/dev/null | wc -l)"
+check "  hellos with pre_shared_key" 2 "$(tshark -r "$tmp/pskke.pcap" -d tcp.port==5684,tls -Y 'tls.handshake.extension.type == 41' 2>/dev/null | wc -l)"
+$SB run --stack tls1.3-wolfssl-psk-ccm8 --client-lib openssl >/dev/null 2>&1
+check "  OpenSSL as the psk_ke client: exit" 2 $?
 check "leftover processes" 0 "$(leftovers)"
 finish
