@@ -419,15 +419,35 @@ static int client_recv(sb_session *s, uint8_t *buf, size_t cap, size_t *len, int
         }
         uint8_t echo[40], msg[SB_COAP_MAX_MSG];
         size_t elen, mlen;
-        if (!sb_oscore_echo_challenge(buf, *len, echo, sizeof echo, &elen)) return SB_OK;
+        if (!sb_oscore_echo_challenge(buf, *len, echo, sizeof echo, &elen)) {
+            if (s->echo_tries) memcpy(buf + 2, s->plain + 2, 2); /* the workload's Message ID */
+            return SB_OK;
+        }
         /* RFC 9175 §2.4 / RFC 8613 B.1.2: repeat the request with the Echo value, under a new
          * sequence number; the workload only sees the final response. */
         if (s->echo_tries++ >= ECHO_RETRIES)
             return sb_io_fail(s->io, SB_EAUTH, "oscore: server keeps asking for Echo");
         rc = sb_oscore_add_echo(s->plain, s->plain_len, echo, elen, msg, sizeof msg, &mlen);
         if (rc) return sb_io_fail(s->io, rc, "oscore: cannot add Echo: %s", sb_strerror(rc));
+        /* The repeat is a new CoAP message: with the challenged one's Message ID a server
+         * would take it for a duplicate (RFC 7252 §4.5) and answer the challenge again. Half
+         * the ID space away from the workload's sequential IDs. */
+        unsigned mid = ((unsigned)s->plain[2] << 8 | s->plain[3]) + 0x8000u + s->echo_tries;
+        msg[2] = (uint8_t)(mid >> 8);
+        msg[3] = (uint8_t)mid;
         if ((rc = client_protect(s, msg, mlen))) return rc;
     }
+}
+
+/* RFC 7252 §4.5: a duplicate is recognised by its Message ID (one peer per session here),
+ * not by its bytes: a retransmitted RFC 9668 combined request carries message_3 again, while
+ * the request remembered is the OSCORE request stripped of it. NON duplicates are the same
+ * bytes. */
+static int is_duplicate(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+    if (alen == blen && !memcmp(a, b, alen)) return 1;
+    return alen >= 4 && blen >= 4 && (a[0] >> 4 & 3) == SB_COAP_CON && (b[0] >> 4 & 3) == SB_COAP_CON &&
+           a[2] == b[2] && a[3] == b[3];
 }
 
 static int server_recv(sb_session *s, uint8_t *buf, size_t cap, size_t *len, int64_t deadline)
@@ -444,7 +464,7 @@ static int server_recv(sb_session *s, uint8_t *buf, size_t cap, size_t *len, int
             return SB_OK;
         }
         /* RFC 7252 §4.5: a retransmitted request gets the same response again. */
-        if (s->have_sreq && n == s->rq_len && !memcmp(in, s->rq, n)) {
+        if (s->have_sreq && is_duplicate(in, n, s->rq, s->rq_len)) {
             if (s->sreq_answered && (rc = tx(s, s->rsp, s->rsp_len))) return rc;
             continue;
         }
