@@ -257,6 +257,35 @@ int sb_cli_role_cfg(const sb_params *p, int verb, sb_role_cfg *c, char *err, siz
     return SB_OK;
 }
 
+int sb_cli_check_role_opts(const sb_params *p, const sb_stack_desc *cd, const sb_stack_desc *sd,
+                           char *err, size_t cap)
+{
+    for (int r = 0; r < 2; r++) {
+        const char *own = sb_params_get(p, r ? "server-opt" : "client-opt");
+        if (!own) continue;
+        sb_params *q = sb_params_new();
+        const char *name, *val;
+        int rc = q ? SB_OK : SB_ENOMEM;
+        for (size_t i = 0; !rc && sb_params_at(p, i, &name, &val); i++)
+            if (sb_params_set(q, name, val)) rc = SB_ENOMEM;
+        for (const char *o = own; !rc && *o;) {
+            char opt[512];
+            size_t len = strcspn(o, "\n");
+            snprintf(opt, sizeof opt, "%.*s", (int)len, o);
+            char *eq = strchr(opt, '=');
+            if (eq) *eq = '\0';
+            if (sb_params_set(q, opt, eq ? eq + 1 : "")) rc = SB_ENOMEM;
+            o += len + (o[len] == '\n');
+        }
+        const sb_stack_desc *d = r ? sd : cd;
+        if (!rc && (rc = d->family->check(d, q, err, cap)))
+            snprintf(err + strlen(err), cap - strlen(err), " (--%s)", r ? "server-opt" : "client-opt");
+        sb_params_free(q);
+        if (rc) return rc;
+    }
+    return SB_OK;
+}
+
 int sb_cli_role_args(const sb_params *p, int verb, char **argv, size_t *argc, size_t cap,
                      char *pool, size_t pool_cap)
 {

@@ -30,6 +30,10 @@ int sb_cli_role_cfg(const sb_params *p, int verb, sb_role_cfg *c, char *err, siz
  * given to that role alone (--client-opt / --server-opt), so those win. */
 int sb_cli_role_args(const sb_params *p, int verb, char **argv, size_t *argc, size_t cap,
                      char *pool, size_t pool_cap);
+/* Validate each role's options as that role will see them (--client-opt / --server-opt
+ * applied), against the client's and the server's stack. */
+int sb_cli_check_role_opts(const sb_params *p, const sb_stack_desc *cd, const sb_stack_desc *sd,
+                           char *err, size_t cap);
 void sb_cli_help(int verb, FILE *f);
 
 #endif

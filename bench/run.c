@@ -121,6 +121,7 @@ static int setup(run *r, char *err, size_t cap)
     if (!r->cdesc.available || !(r->sdesc.available || (sl && r->sdesc.server_available)))
         return sb_fail(err, cap, SB_EUNSUP, "%s: %s", !r->cdesc.available ? r->cdesc.id : r->sdesc.id,
                        !r->cdesc.available ? r->cdesc.reason : r->sdesc.reason);
+    if ((rc = sb_cli_check_role_opts(r->p, &r->cdesc, &r->sdesc, err, cap))) return rc;
     const char *prof = sb_params_get(r->p, "profile");
     if ((rc = sb_profile_load(prof ? prof : "ideal", &r->prof, err, cap))) return rc;
     double d, j, l, rt;

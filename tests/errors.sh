@@ -26,6 +26,7 @@ expect_usage "run-only option to client" client --stack coap --connect [::1]:568
 expect_usage "--server-opt of no stack" run --stack coap --server-opt nosuch=1
 expect_usage "--client-opt without its value" run --stack coap --client-opt psk-key
 expect_usage "--server-opt value to a flag" run --stack coap --server-opt echo=1
+expect_usage "--server-opt bad value for the server's stack" run --stack oscore --server-opt oscore-secret=zz
 expect_usage "unavailable stack" run --stack "$($SB list --all | awk -F'\t' '$2 ~ /unavailable/ {print $1; exit}')"
 
 # a server that never answers: nothing listens on this loopback port (the client sends only
