@@ -67,7 +67,8 @@ for s in "## Five axes" "## Loss sweep" "## Amortisation" "## Gateway panel" "##
     check "report section: $s" 1 "$(grep -c "^$s" "$tmp/fake/report.md")"
 done
 check "gateway: OSCORE end-to-end through the proxy" 1 "$(grep -c '^| oscore | ltem | 1 | 1/1 | .* | yes |$' "$tmp/fake/report.md")"
-for c in comparison-nbiot-cold layers loss amortisation distribution; do
+check "gateway chart data: oscore end-to-end" 1 "$(grep -c '^"oscore" .* 1 1$' "$tmp/fake/plots/data/gateway.dat")"
+for c in comparison-nbiot-cold layers loss amortisation distribution gateway; do
     nonempty "$tmp/fake/plots/$c.png"
     nonempty "$tmp/fake/plots/$c.svg"
 done
