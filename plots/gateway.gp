@@ -13,6 +13,8 @@ set key off
 set xtics rotate by 25 right noenhanced
 f = datadir.'/gateway.dat'
 colour(e2e) = e2e > 0.5 ? 0x2e8b57 : 0xc0392b
+stats f using 2 nooutput name 'H'
+stats f using 3 nooutput name 'C'
 do for [term in 'svg png'] {
     if (term eq 'svg') {
         set terminal svg size 1200,600 dynamic font 'DejaVu Sans,12' background '#ffffff'
@@ -24,13 +26,13 @@ do for [term in 'svg png'] {
     set title 'proxy heap held per device session'
     set ylabel 'bytes (log scale)'
     set logscale y
-    set yrange [1:*]
+    set yrange [1:H_max * 6]
     plot f using 0:2:(colour($4)):xtic(1) with boxes lc rgb variable, \
          f using 0:2:(sprintf('%.0f', $2)) with labels offset 0,0.7 noenhanced
     unset logscale y
     set title 'proxy CPU per device'
     set ylabel 'ms'
-    set yrange [0:*]
+    set yrange [0:C_max * 1.15]
     plot f using 0:3:(colour($4)):xtic(1) with boxes lc rgb variable, \
          f using 0:3:(sprintf('%.2f', $3)) with labels offset 0,0.7 noenhanced
     unset multiplot
