@@ -38,7 +38,7 @@ typedef struct run {
     sb_report crep, srep;
     int have_crep, have_srep;
     char err[512];
-    char cg_out[2][128]; /* callgrind output files (client, server) */
+    char cg_out[3][128]; /* callgrind output files (client, server, proxy) */
     /* --via proxy */
     int via_proxy, tamper;
     unsigned clients;
@@ -75,8 +75,6 @@ static int setup_via(run *r, char *err, size_t cap)
         if (sb_params_get(r->p, only[i]))
             return sb_fail(err, cap, SB_EINVAL, "--%s needs --via proxy", only[i]);
     if (!r->via_proxy) return SB_OK;
-    if (r->valgrind)
-        return sb_fail(err, cap, SB_EUNSUP, "--valgrind is not supported with --via proxy");
     const char *hid = r->cfg.desc.hop_stack[0] ? r->cfg.desc.hop_stack : r->cfg.desc.id;
     if (sb_registry_find(hid, &r->hop) || !r->hop.available)
         return sb_fail(err, cap, SB_EUNSUP, "%s: its hop stack '%s' is not available", r->cfg.desc.id, hid);
@@ -90,6 +88,8 @@ static int setup_via(run *r, char *err, size_t cap)
     r->clients = (unsigned)n;
     if (r->clients > 1 && r->cfg.scenario != SB_SCEN_COLD)
         return sb_fail(err, cap, SB_EUNSUP, "--clients > 1 runs the cold scenario only");
+    if (r->clients > 1 && r->valgrind) /* the fleet driver and the server's many sessions */
+        return sb_fail(err, cap, SB_EUNSUP, "--valgrind counts one device: use --clients 1");
     r->tamper = sb_params_flag(r->p, "proxy-tamper");
     const char *d = sb_params_get(r->p, "proxy-dump");
     if (d && !*d) return sb_fail(err, cap, SB_EINVAL, "--proxy-dump needs a file name");
@@ -184,17 +184,17 @@ static pid_t spawn_verb(run *r, int host, int verb, const char *vname, const sb_
     size_t argc = 0;
     if (r->valgrind) {
         static char tool[] = "--tool=callgrind", at[] = "--collect-atstart=no", q[] = "-q";
-        snprintf(r->cg_out[verb == SB_VERB_SERVER], sizeof r->cg_out[0],
-                 "/tmp/secbench-callgrind-%d-%s.out", (int)getpid(),
-                 verb == SB_VERB_SERVER ? "server" : "client");
-        static char outarg[2][160];
-        snprintf(outarg[verb == SB_VERB_SERVER], sizeof outarg[0], "--callgrind-out-file=%s",
-                 r->cg_out[verb == SB_VERB_SERVER]);
+        static const char *const who[3] = {"client", "server", "proxy"};
+        int k = verb == SB_VERB_CLIENT ? 0 : vname ? 2 : 1; /* the fleet driver is the client */
+        snprintf(r->cg_out[k], sizeof r->cg_out[0], "/tmp/secbench-callgrind-%d-%s.out",
+                 (int)getpid(), who[k]);
+        static char outarg[3][160];
+        snprintf(outarg[k], sizeof outarg[0], "--callgrind-out-file=%s", r->cg_out[k]);
         argv[argc++] = "valgrind";
         argv[argc++] = tool;
         argv[argc++] = at;
         argv[argc++] = q;
-        argv[argc++] = outarg[verb == SB_VERB_SERVER];
+        argv[argc++] = outarg[k];
     }
     argv[argc++] = exe;
     argv[argc++] = vname ? (char *)vname : verb == SB_VERB_SERVER ? "server" : "client";
@@ -354,6 +354,18 @@ static int client_outcome(run *r, const proc *client)
 
 static proc g_procs[3]; /* server, proxy, client: large report buffers, one run per process */
 
+/* --valgrind: each process's deterministic count, from callgrind's own file. The proxy's
+ * count covers its device side's measured section (where it toggles collection). */
+static void collect_instructions(run *r)
+{
+    if (!r->valgrind) return;
+    int64_t c = callgrind_total(r->cg_out[0]), sv = callgrind_total(r->cg_out[1]);
+    int64_t px = r->via_proxy ? callgrind_total(r->cg_out[2]) : SB_NA;
+    if (r->have_crep) r->crep.instructions = c;
+    if (r->have_srep) r->srep.instructions = sv;
+    if (r->have_prep) r->prep[0].instructions = px;
+}
+
 /* The measurement itself: testbed, emulator, capture, server, client. */
 static int measure(run *r, const char *pcap)
 {
@@ -375,11 +387,7 @@ static int measure(run *r, const char *pcap)
     r->have_srep = parse_report(srv->buf, &r->srep) == SB_OK;
     if (!rc) rc = stop_capture(r, r->cap, &r->prof);
     int crc = client_outcome(r, cli);
-    if (r->valgrind) { /* each process's deterministic count, from callgrind's own file */
-        int64_t c = callgrind_total(r->cg_out[0]), sv = callgrind_total(r->cg_out[1]);
-        if (r->have_crep) r->crep.instructions = c;
-        if (r->have_srep) r->srep.instructions = sv;
-    }
+    collect_instructions(r);
     return rc ? rc : crc;
 }
 
@@ -415,7 +423,7 @@ static int measure_proxy(run *r, const char *pcap)
              r->cdesc.transport == SB_TRANSPORT_TCP ? "+tcp" : "");
     snprintf(a_host, sizeof a_host, "--uri-host=%s", saddr);
     snprintf(a_port, sizeof a_port, "--uri-port=%u", r->cfg.port);
-    int64_t deadline = sb_now_ns() + r->cfg.timeout_ns + 5 * SB_NS_PER_S;
+    int64_t deadline = sb_now_ns() + r->cfg.timeout_ns + (r->valgrind ? 60 : 5) * SB_NS_PER_S;
     unsigned sessions = r->cfg.scenario == SB_SCEN_RESUMED ? 2 : 1;
     char *pextra[] = {a_up, r->tamper ? "--proxy-tamper" : a_dump, r->tamper ? a_dump : NULL,
                       NULL, NULL};
@@ -445,6 +453,7 @@ static int measure_proxy(run *r, const char *pcap)
     if (!rc) rc = stop_capture(r, r->cap, &r->prof);
     if (!rc) rc = stop_capture(r, r->cap2, &r->backhaul);
     int crc = client_outcome(r, cli);
+    collect_instructions(r);
     return rc ? rc : crc;
 }
 

@@ -94,6 +94,15 @@ fi
 row=$($SB run --stack dtls1.2-openssl-psk-ccm8 --via proxy --clients 5 --seed $SEED --format json)
 check "fleet of 5 (DTLS): ok" true "$(field "$row" ok)"
 check "fleet of 5 (DTLS): proxy heap per device measured" true "$(jq '.proxy_heap_session > 0 or (.heap_source | startswith("unavailable"))' <<<"$row")"
+# Instruction counts through the proxy (callgrind): one for each of the three processes.
+if command -v valgrind >/dev/null; then
+    row=$($SB run --stack oscore --via proxy --valgrind --seed $SEED --format json)
+    check "--valgrind via proxy: ok" true "$(field "$row" ok)"
+    check "--valgrind via proxy: client, server and proxy instructions counted" true \
+        "$(jq '[.client_instructions, .server_instructions, .proxy_instructions] | all(. != null and . > 0)' <<<"$row")"
+    $SB run --stack oscore --via proxy --clients 3 --valgrind >/dev/null 2>&1
+    check "--valgrind with a fleet: exit" 2 $?
+fi
 # Usage errors.
 $SB run --stack coap --proxy-tamper >/dev/null 2>&1; check "--proxy-tamper without --via proxy: exit" 2 $?
 $SB run --stack coap --via gateway >/dev/null 2>&1; check "--via gateway: exit" 2 $?
