@@ -199,21 +199,26 @@ void sb_row_write_csv(const sb_row *r, FILE *f)
 
 void sb_row_write_human(const sb_row *r, FILE *f)
 {
-    char a[256], b[256], c[256];
+    char a[256], b[256], c[256], d[64], v[4096];
     int ok = sb_row_num(r, "ok") == 1;
     fprintf(f, "%s  %s  profile=%s emulator=%s scenario=%s\n", ok ? "OK  " : "FAIL",
             sb_row_str(r, "stack", a, sizeof a) ?: "?", sb_row_str(r, "profile", b, sizeof b) ?: "?",
-            sb_row_str(r, "emulator", c, sizeof c) ?: "?", sb_row_get(r, "scenario") ?: "?");
+            sb_row_str(r, "emulator", c, sizeof c) ?: "?", sb_row_str(r, "scenario", d, sizeof d) ?: "?");
     if (!ok) fprintf(f, "  error: %s\n", sb_row_str(r, "error", a, sizeof a) ?: "?");
     static const char *const show[] = {
         "time_ms", "handshake_ms", "round_trips", "c2s_bytes", "s2c_bytes", "handshake_bytes",
         "app_bytes", "app_payload_bytes", "retransmissions", "client_cycles",
         "client_instructions", "client_cpu_ns", "client_heap_peak", "server_heap_peak",
         "client_heap_session", "server_heap_session", "client_energy_mj", "flights", "layers"};
-    for (size_t i = 0; i < sizeof show / sizeof show[0]; i++) {
-        const char *v = sb_row_get(r, show[i]);
-        fprintf(f, "  %-20s %s\n", show[i], v ? v : "n/a");
-    }
+    for (size_t i = 0; i < sizeof show / sizeof show[0]; i++)
+        fprintf(f, "  %-20s %s\n", show[i], sb_row_str(r, show[i], v, sizeof v) ?: "n/a");
+    const char *via = sb_row_str(r, "via", a, sizeof a);
+    static const char *const gw[] = {"final_code", "proxy_saw_plaintext", "tamper_detected",
+                                     "clients", "proxy_cpu_ns", "proxy_instructions",
+                                     "proxy_heap_peak", "proxy_heap_session", "hop2_bytes",
+                                     "hop2_packets"};
+    for (size_t i = 0; via && !strcmp(via, "proxy") && i < sizeof gw / sizeof gw[0]; i++)
+        fprintf(f, "  %-20s %s\n", gw[i], sb_row_str(r, gw[i], v, sizeof v) ?: "n/a");
     fprintf(f, "  %-20s %s\n", "cycles_source", sb_row_str(r, "cycles_source", a, sizeof a) ?: "n/a");
     fprintf(f, "  %-20s %s\n", "bytes_source", sb_row_str(r, "bytes_source", a, sizeof a) ?: "n/a");
 }

@@ -24,7 +24,7 @@
     X(heap_source) X(layers) X(bytes_source) X(ota_bytes) X(ota_frames) X(client_energy_mj)    \
     X(client_energy_radio_mj) X(client_energy_cpu_mj) X(battery_years) X(proxy_saw_plaintext)  \
     X(tamper_detected) X(proxy_cycles) X(proxy_instructions) X(proxy_cpu_ns)                   \
-    X(proxy_heap_peak) X(proxy_heap_session) X(hop2_bytes) X(delay_ms) X(loss_pct)             \
+    X(proxy_heap_peak) X(proxy_heap_session) X(hop2_bytes) X(hop2_packets) X(delay_ms) X(loss_pct)             \
     X(rate_kbit) X(lib_version) X(kernel) X(commit) X(timestamp)
 
 typedef struct sb_row sb_row;

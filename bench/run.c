@@ -91,6 +91,10 @@ static int setup_via(run *r, char *err, size_t cap)
     if (r->clients > 1 && r->valgrind) /* the fleet driver and the server's many sessions */
         return sb_fail(err, cap, SB_EUNSUP, "--valgrind counts one device: use --clients 1");
     r->tamper = sb_params_flag(r->p, "proxy-tamper");
+    /* A fleet measures the proxy's cost per device; tampering shows what one exchange lets it
+     * do, and rejected requests end the devices' sessions early (costs would be understated). */
+    if (r->clients > 1 && r->tamper)
+        return sb_fail(err, cap, SB_EUNSUP, "--proxy-tamper shows one device: use --clients 1");
     const char *d = sb_params_get(r->p, "proxy-dump");
     if (d && !*d) return sb_fail(err, cap, SB_EINVAL, "--proxy-dump needs a file name");
     r->dump_fd = -1;
@@ -703,8 +707,10 @@ static void fill_proxy(run *r, sb_row *row)
         sb_endpoint_marks cm = {pu->marks, pu->nmarks, pu->local_port};
         sb_endpoint_marks sm = {r->srep.marks, r->have_srep ? r->srep.nmarks : 0, pu->local_port};
         sb_traffic t;
-        if (sb_traffic_analyze(pk, np, &cm, &sm, &t) == SB_OK)
+        if (sb_traffic_analyze(pk, np, &cm, &sm, &t) == SB_OK) {
             sb_row_set_int(row, "hop2_bytes", (int64_t)(t.bytes[0] + t.bytes[1]) / n);
+            sb_row_set_int(row, "hop2_packets", (int64_t)(t.packets[0] + t.packets[1]) / n);
+        }
     }
     int saw = dump_has_plaintext(r);
     if (saw >= 0) sb_row_set_bool(row, "proxy_saw_plaintext", saw);

@@ -103,7 +103,10 @@ if command -v valgrind >/dev/null; then
     $SB run --stack oscore --via proxy --clients 3 --valgrind >/dev/null 2>&1
     check "--valgrind with a fleet: exit" 2 $?
 fi
+check "fleet of 5 (DTLS): hop-2 packets per device" true "$(jq '.hop2_packets > 0' <<<"$row")"
 # Usage errors.
+$SB run --stack oscore --via proxy --clients 3 --proxy-tamper >/dev/null 2>&1
+check "--proxy-tamper with a fleet: exit" 2 $?
 $SB run --stack coap --proxy-tamper >/dev/null 2>&1; check "--proxy-tamper without --via proxy: exit" 2 $?
 $SB run --stack coap --via gateway >/dev/null 2>&1; check "--via gateway: exit" 2 $?
 sleep 0.3
