@@ -385,7 +385,9 @@ int sb_role_server(const sb_role_cfg *c, sb_report *rep)
     int lfd = sb_role_listen(c, rep->error, sizeof rep->error);
     if (lfd < 0) return lfd;
     int rc = f->ctx_new(&ctx, &c->desc, c->params, SB_ROLE_SERVER, rep->error, sizeof rep->error);
-    if (c->ready_fd >= 0 && write(c->ready_fd, "ready\n", 6) != 6) rc = SB_EIO;
+    /* ready only once the context exists: a refused configuration (e.g. --no-cookie with a
+     * server that cannot skip cookies) must reach the run as the server's error */
+    if (!rc && c->ready_fd >= 0 && write(c->ready_fd, "ready\n", 6) != 6) rc = SB_EIO;
     sb_dgram_stash *stash = calloc(1, sizeof *stash);
     if (!stash) rc = SB_ENOMEM;
     for (unsigned i = 0; !rc && (c->sessions == 0 || i < c->sessions); i++) {

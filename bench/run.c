@@ -144,7 +144,13 @@ static int setup(run *r, char *err, size_t cap)
     const char *fmt = sb_params_get(r->p, "format");
     if (fmt && strcmp(fmt, "json") && strcmp(fmt, "csv") && strcmp(fmt, "human"))
         return sb_fail(err, cap, SB_EINVAL, "--format: '%s' is not json, csv or human", fmt);
-    return setup_via(r, err, cap);
+    if ((rc = setup_via(r, err, cap))) return rc;
+    /* A row's delay_ms, loss_pct and rate_kbit are the link it ran on: none applies nothing */
+    if (!strcmp(r->emu_kind, "none") &&
+        (sb_profile_emulates(&r->prof) || (r->via_proxy && sb_profile_emulates(&r->backhaul))))
+        return sb_fail(err, cap, SB_EINVAL, "--emulator none applies no delay, jitter, loss or rate: "
+                       "use the ideal profile, or --emulator auto/nfq");
+    return SB_OK;
 }
 
 /* A per-run ID Context for OSCORE-based stacks: both ends derive fresh keys, so no nonce is

@@ -13,11 +13,6 @@ struct sb_emu {
     sb_emu_netem *netem;
 };
 
-static int dir_emulates(const sb_link_dir *d)
-{
-    return d->delay_ms > 0 || d->jitter_ms > 0 || d->loss_pct > 0 || d->ge_p > 0 || d->rate_kbit > 0;
-}
-
 int sb_emu_start(sb_emu **out, const char *kind, sb_testbed *tb, int link, const sb_profile *p,
                  uint64_t seed, char *err, size_t cap)
 {
@@ -31,7 +26,7 @@ int sb_emu_start(sb_emu **out, const char *kind, sb_testbed *tb, int link, const
     /* auto: one probe per start, in the bed's own namespace (never the host's) */
     /* auto on a link with nothing to emulate (the ideal profile): no emulator, so CPU, heap
      * and time figures measured there carry no emulator cost at all. */
-    if (!strcmp(kind, "auto") && !dir_emulates(&p->up) && !dir_emulates(&p->down)) kind = "none";
+    if (!strcmp(kind, "auto") && !sb_profile_emulates(p)) kind = "none";
     if (!strcmp(kind, "auto")) kind = sb_emu_netem_available(tb, link) ? "netem" : "nfq";
     int rc = SB_OK;
     if (!strcmp(kind, "netem")) {

@@ -225,6 +225,16 @@ static void override_dir(sb_link_dir *d, double delay_ms, double jitter_ms, doub
     if (rate_kbit >= 0) d->rate_kbit = rate_kbit;
 }
 
+static int dir_emulates(const sb_link_dir *d)
+{
+    return d->delay_ms > 0 || d->jitter_ms > 0 || d->loss_pct > 0 || d->ge_p > 0 || d->rate_kbit > 0;
+}
+
+int sb_profile_emulates(const sb_profile *p)
+{
+    return dir_emulates(&p->up) || dir_emulates(&p->down);
+}
+
 void sb_profile_override(sb_profile *p, double delay_ms, double jitter_ms, double loss_pct,
                          double rate_kbit)
 {

@@ -38,6 +38,8 @@ int sb_profile_load(const char *name, sb_profile *p, char *err, size_t cap);
  * A loss override replaces the loss model (random loss, Gilbert-Elliott off). */
 void sb_profile_override(sb_profile *p, double delay_ms, double jitter_ms, double loss_pct,
                          double rate_kbit);
+/* 1 when the link impairs anything in either direction (delay, jitter, loss, rate). */
+int sb_profile_emulates(const sb_profile *p);
 /* Names of the profiles shipped (for --help and errors); returns count written. */
 size_t sb_profile_list(const char **names, size_t cap);
 

@@ -19,6 +19,7 @@ expect_usage "bad scenario" run --stack coap --scenario lukewarm
 expect_usage "bad profile" run --stack coap --profile moon
 expect_usage "bad loss" run --stack coap --loss 150
 expect_usage "bad emulator" run --stack coap --emulator magic
+expect_usage "--emulator none on a delayed link" run --stack coap --emulator none --delay 100
 expect_usage "conflicting payloads" run --stack coap --payload-text hello --request-payload 3
 expect_usage "client without --connect" client --stack coap
 expect_usage "bare IPv6 without brackets" client --stack coap --connect fd5b::2:5683
@@ -77,5 +78,11 @@ mismatch "DTLS 1.2 wrong PSK" "wrong PSK" dtls1.2-openssl-psk-ccm8 --server-opt 
 mismatch "TLS 1.3 expired client certificate" "certificate expired" tls1.3-openssl-ecdsa-ccm8 \
     --client-opt tls-cert=tests/certs/expired-client.pem --client-opt tls-key=tests/certs/expired-client.key
 mismatch "OSCORE wrong Master Secret" "4.00" oscore --server-opt oscore-secret=0a0b
+# A server refusing its configuration: the run's row carries the server's own reason
+if $SB list | grep -qx dtls1.2-wolfssl-ecdsa-ccm8; then
+    row=$(timeout 60 $SB run --stack dtls1.2-wolfssl-ecdsa-ccm8 --no-cookie --seed $SEED --format json); rc=$?
+    check "wolfSSL DTLS server --no-cookie: exit" 3 "$rc"
+    [[ "$(field "$row" error)" == *"cannot skip the HelloVerifyRequest"* ]] && echo "ok   wolfSSL --no-cookie: error '$(field "$row" error)'" || { echo "FAIL wolfSSL --no-cookie: error '$(field "$row" error)'"; fails=$((fails+1)); }
+fi
 check "mismatches: leftovers" 0 "$(leftovers)"
 finish
