@@ -1,6 +1,8 @@
 #include "cli.h"
 
+#include <errno.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 
 #include "params.h"
@@ -255,6 +257,41 @@ int sb_cli_role_cfg(const sb_params *p, int verb, sb_role_cfg *c, char *err, siz
     if (!c->wl.proxy_scheme && (c->wl.uri_host || c->wl.uri_port))
         return sb_fail(err, cap, SB_EINVAL, "--uri-host/--uri-port need --proxy-scheme");
     return SB_OK;
+}
+
+/* A standalone OSCORE client started twice under the same (default) context would start
+ * from sequence number 0 again and reuse nonces (RFC 8613 §7.2.1). Without --seq-file (and
+ * without run's per-run --run-id) it keeps the number in a state file per context. */
+int sb_cli_default_seq_file(sb_params *p, const sb_stack_desc *d, char *err, size_t cap)
+{
+    int has = 0;
+    for (const sb_opt_def *o = d->family->opts; o && o->name; o++) has |= !strcmp(o->name, "seq-file");
+    if (!has || sb_params_get(p, "seq-file") || sb_params_get(p, "run-id")) return SB_OK;
+    static const char *const ctx_opts[] = {"oscore-secret", "oscore-salt", "oscore-id-context",
+                                           "oscore-client-id", "oscore-server-id"};
+    char key[1024];
+    int n = snprintf(key, sizeof key, "%s", d->id);
+    for (size_t i = 0; i < sizeof ctx_opts / sizeof ctx_opts[0] && n > 0 && (size_t)n < sizeof key; i++) {
+        const char *v = sb_params_get(p, ctx_opts[i]);
+        n += snprintf(key + n, sizeof key - (size_t)n, "\n%s=%s", ctx_opts[i], v ? v : "");
+    }
+    const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+    char dir[512], path[600];
+    if (xdg && *xdg) snprintf(dir, sizeof dir, "%s/secbench", xdg);
+    else if (home && *home) snprintf(dir, sizeof dir, "%s/.local/state/secbench", home);
+    else return sb_fail(err, cap, SB_EINVAL, "no HOME for the OSCORE sequence number: give --seq-file FILE");
+    for (char *q = dir + 1; *q; q++) /* mkdir -p */
+        if (*q == '/') {
+            *q = '\0';
+            mkdir(dir, 0700);
+            *q = '/';
+        }
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+        return sb_fail(err, cap, SB_EIO, "cannot create %s (%s): give --seq-file FILE", dir, strerror(errno));
+    snprintf(path, sizeof path, "%s/oscore-seq-%016llx", dir,
+             (unsigned long long)sb_fnv64((const uint8_t *)key, strlen(key)));
+    fprintf(stderr, "secbench client: OSCORE Sender Sequence Number kept in %s (--seq-file to choose)\n", path);
+    return sb_params_set(p, "seq-file", path) ? SB_ENOMEM : SB_OK;
 }
 
 int sb_cli_check_role_opts(const sb_params *p, const sb_stack_desc *cd, const sb_stack_desc *sd,

@@ -34,6 +34,10 @@ int sb_cli_role_args(const sb_params *p, int verb, char **argv, size_t *argc, si
  * applied), against the client's and the server's stack. */
 int sb_cli_check_role_opts(const sb_params *p, const sb_stack_desc *cd, const sb_stack_desc *sd,
                            char *err, size_t cap);
+/* Standalone client of a stack with --seq-file (OSCORE): when neither --seq-file nor --run-id
+ * is given, keep the sequence number in $XDG_STATE_HOME/secbench (or ~/.local/state/secbench),
+ * one file per security context, named on stderr. */
+int sb_cli_default_seq_file(sb_params *p, const sb_stack_desc *d, char *err, size_t cap);
 void sb_cli_help(int verb, FILE *f);
 
 #endif

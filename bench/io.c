@@ -209,6 +209,7 @@ int sb_io_recv(sb_io *io, uint8_t *buf, size_t cap, size_t *got, int64_t deadlin
             *got = n;
             return SB_OK;
         }
+        if (io->yield_to_new_peer && io->stash && io->stash->n) return SB_ECLOSED;
         int rc = wait_readable(io->fd, io->ctl_fd, deadline_ns);
         if (rc == SB_EIO) return sb_io_fail(io, SB_EIO, "poll: %s", strerror(errno));
         if (rc) return rc;
@@ -225,6 +226,7 @@ int sb_io_recv(sb_io *io, uint8_t *buf, size_t cap, size_t *got, int64_t deadlin
         if (r == 0 && io->transport == SB_TRANSPORT_TCP) return SB_ECLOSED;
         if (io->peerlen && !same_addr(&from, fl, &io->peer, io->peerlen)) {
             stash_put(io->stash, &from, fl, buf, (size_t)r < cap ? (size_t)r : cap);
+            if (io->yield_to_new_peer) return SB_ECLOSED;
             continue;
         }
         if ((size_t)r > cap) return sb_io_fail(io, SB_ESPACE, "datagram of %zd bytes truncated", r);

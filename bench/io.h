@@ -55,6 +55,9 @@ struct sb_io {
     struct sockaddr_storage peer;
     socklen_t peerlen; /* 0: connected socket (send/recv) */
     sb_dgram_stash *stash;
+    /* UDP server between exchanges: a datagram from another peer ends this session
+     * (SB_ECLOSED), so a standalone server serves its clients one after another. */
+    int yield_to_new_peer;
     sb_io_tx_hook tx_hook; /* NULL: none */
     void *tx_hook_arg;
     uint8_t *unread; /* a datagram handed back with sb_io_unread, returned by the next recv */

@@ -113,6 +113,7 @@ static int cmd_role(int verb, int argc, char **argv)
     const char *rf = sb_params_get(p, "report-fd");
     if (!rc && rf && sb_parse_u64(rf, 65535, &fd))
         rc = sb_fail(err, sizeof err, SB_EINVAL, "--report-fd: bad descriptor");
+    if (!rc && verb == SB_VERB_CLIENT && !rf) rc = sb_cli_default_seq_file(p, &cfg.desc, err, sizeof err);
     if (rc) {
         fprintf(stderr, "secbench %s: %s\n", name, err);
         sb_params_free(p);

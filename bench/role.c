@@ -348,7 +348,10 @@ static int serve_one(const sb_role_cfg *c, sb_stack_ctx *ctx, sb_io *io, sb_repo
     rep->heap_session = sb_heap_hooked() ? sb_heap_in_use() - heap0 : SB_NA;
     if (c->scenario == SB_SCEN_ESTABLISHED) sb_cpu_reset(&cpu); /* as the client: no handshake */
     sb_io_set_phase(io, SB_PHASE_APP);
+    /* standalone (no session count): the next client's first datagram ends this session */
+    io->yield_to_new_peer = c->sessions == 0 && io->peerlen;
     if (!rc) rc = sb_wl_serve(&wc, &c->wl, deadline);
+    io->yield_to_new_peer = 0;
     sb_io_set_phase(io, SB_PHASE_TEARDOWN);
     if (s && f->close && rc != SB_ECLOSED) f->close(s, sb_now_ns() + 200 * SB_NS_PER_MS);
     sb_cpu_stop(&cpu);
@@ -379,7 +382,10 @@ static int serve_one(const sb_role_cfg *c, sb_stack_ctx *ctx, sb_io *io, sb_repo
 int sb_role_server(const sb_role_cfg *c, sb_report *rep)
 {
     sb_report_init(rep);
-    int64_t deadline = c->timeout_ns ? sb_now_ns() + c->timeout_ns : INT64_MAX;
+    /* Driven by run: one deadline for the whole server. Standalone (no session count): it
+     * serves until interrupted, and the timeout bounds each session. */
+    int standalone = c->sessions == 0;
+    int64_t deadline = c->timeout_ns && !standalone ? sb_now_ns() + c->timeout_ns : INT64_MAX;
     const sb_family *f = c->desc.family;
     sb_stack_ctx *ctx = NULL;
     int lfd = sb_role_listen(c, rep->error, sizeof rep->error);
@@ -395,12 +401,17 @@ int sb_role_server(const sb_role_cfg *c, sb_report *rep)
         rc = sb_role_accept(c, lfd, stash, &io, deadline);
         if (rc) break;
         sb_report_init(rep);
-        int src = serve_one(c, ctx, &io, rep, deadline);
+        int64_t sdl = standalone && c->timeout_ns ? sb_now_ns() + c->timeout_ns : deadline;
+        int src = serve_one(c, ctx, &io, rep, sdl);
         if (io.fd != lfd) close(io.fd);
         sb_io_release(&io);
         if (src == SB_ESTOP) break;
         if (c->sessions == 0) {
-            if (!rep->ok) fprintf(stderr, "secbench server: session ended: %s\n", rep->error);
+            /* UDP has no close: a session that answered and then stayed idle simply ends */
+            int idle_end = src == SB_ETIMEOUT && c->desc.transport == SB_TRANSPORT_UDP &&
+                           rep->resp_coap > 0;
+            if (!rep->ok && !idle_end)
+                fprintf(stderr, "secbench server: session ended: %s\n", rep->error);
             continue; /* standalone: a failed session does not stop the server */
         }
     }
