@@ -108,6 +108,8 @@ static int run(int protect_mode, const cli_args *a)
         req.kid_len = (uint8_t)n;
         if ((n = hex_arg("--request-piv", a->rpiv, req.piv, sizeof req.piv)) < 0) return 2;
         if (n == 0) return usage_err("%s must not be empty", "--request-piv");
+        if (n > 1 && req.piv[0] == 0) /* §6.1: the sequence number in its shortest form */
+            return usage_err("%s has leading zero bytes (a Partial IV is minimal)", "--request-piv");
         req.piv_len = (uint8_t)n;
     }
     uint64_t seq = 0, alg = SB_COSE_AES_CCM_16_64_128;
@@ -153,7 +155,9 @@ static int run(int protect_mode, const cli_args *a)
     if (rc) {
         const char *why =
             protect_mode ? (rc == SB_EPROTO   ? "malformed CoAP message"
-                            : rc == SB_EINVAL ? (a->response ? "not a valid CoAP response to protect"
+                            : rc == SB_EINVAL ? (a->response ? "not a valid CoAP response to protect (a "
+                                                               "notification, with Observe, needs --seq: "
+                                                               "RFC 8613 4.1.3.5.2)"
                                                              : "not a valid CoAP request to protect")
                             : rc == SB_ESPACE ? "message too large (or sequence numbers exhausted)"
                                               : sb_strerror(rc))

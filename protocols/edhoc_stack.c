@@ -524,13 +524,15 @@ static int client_exchanges(sb_session *s, sb_wl_conn *wc, int64_t deadline)
     req.payload_len = n + 1;
     if ((rc = sb_wl_exchange(wc, &req, &resp, rbuf, sizeof rbuf, &s->wl, deadline)))
         return sb_io_fail(s->io, rc, "edhoc: no answer to message_1 (%s)", sb_strerror(rc));
+    /* message_2 arrived (2.04; an EDHOC error comes in 4.00): its size counts even when it
+     * then fails verification */
+    if (resp.code == SB_COAP_CHANGED) s->sizes[1] = resp.payload_len;
     if ((rc = sb_edhoc_i_msg2(s->e, resp.payload, resp.payload_len))) {
         rc = sb_io_fail(s->io, rc, "edhoc: message_2 (%d.%02d): %s", resp.code >> 5,
                         resp.code & 31, sb_edhoc_reason(s->e));
         send_error(s, wc, deadline);
         return rc;
     }
-    s->sizes[1] = resp.payload_len;
     /* (C_R, message_3) (Appendix A.2). */
     size_t k = put_c_r(s->e, pl);
     if (!k) return sb_io_fail(s->io, SB_EPROTO, "edhoc: no C_R");

@@ -393,6 +393,11 @@ int sb_oscore_protect_response(sb_oscore_ctx *c, const sb_oscore_req *req, int o
     size_t pl = 0, olen = 0;
     uint64_t seq0 = c->seq;
     int rc;
+    sb_coap_msg m;
+    /* §4.1.3.5.2: every notification (a response with Observe) carries its own Partial IV */
+    if (!own_piv && sb_coap_parse(SB_FRAMING_UDP, msg, len, &m) == SB_OK &&
+        sb_coap_find_opt(&m, SB_OPT_OBSERVE, NULL))
+        return SB_EINVAL;
     if (own_piv) { /* §8.3: nonce from our Sender ID and our own Partial IV */
         if ((rc = next_piv(c, piv, &pl))) return rc;
         olen = opt_build(oval, piv, pl, NULL, 0, 0, NULL, 0, 0);

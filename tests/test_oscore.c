@@ -391,6 +391,9 @@ static void test_option_classes(void **st)
         sb_coap_add_uint_opt(&m, SB_OPT_MAX_AGE, 60);
         m.payload = (const uint8_t *)"21.5", m.payload_len = 4;
         assert_int_equal(sb_coap_encode(&m, SB_FRAMING_UDP, msg, sizeof msg, &mlen), SB_OK);
+        /* without its own Partial IV a notification is refused (§4.1.3.5.2: MUST include) */
+        assert_int_equal(sb_oscore_protect_response(s, &r, 0, msg, mlen, prot, sizeof prot, &plen),
+                         SB_EINVAL);
         assert_int_equal(sb_oscore_protect_response(s, &r, 1, msg, mlen, prot, sizeof prot, &plen),
                          SB_OK);
         assert_int_equal(sb_coap_parse(SB_FRAMING_UDP, prot, plen, &outer), SB_OK);
