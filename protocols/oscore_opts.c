@@ -197,6 +197,8 @@ int sb_oscore_proxy_uri(const uint8_t *uri, size_t len, sb_coap_msg *inner, sb_c
     uint8_t scheme[16];
     int slen = pct_decode(uri, i, 1, scheme, sizeof scheme);
     if (slen < 0) return SB_EINVAL;
+    for (int k = 0; k < slen; k++) /* case-insensitive (RFC 3986 §3.1): compared lowercase */
+        if (scheme[k] >= 'A' && scheme[k] <= 'Z') scheme[k] = (uint8_t)(scheme[k] + 32);
     size_t a = i + 3, e = a;
     while (e < len && uri[e] != '/' && uri[e] != '?' && uri[e] != '#') e++;
     /* Authority: host [":" port]; an IP-literal host is bracketed. */
@@ -235,6 +237,8 @@ int sb_oscore_proxy_uri(const uint8_t *uri, size_t len, sb_coap_msg *inner, sb_c
     uint8_t host[256], base[300];
     int hlen = pct_decode(uri + a, hend - a, 1, host, sizeof host);
     if (hlen <= 0 || hlen > 255) return SB_EINVAL;
+    for (int k = 0; k < hlen; k++) /* so is the host (RFC 3986 §6.2.2.1) */
+        if (host[k] >= 'A' && host[k] <= 'Z') host[k] = (uint8_t)(host[k] + 32);
     size_t n = 0;
     memcpy(base, scheme, (size_t)slen);
     n = (size_t)slen;
