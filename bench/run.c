@@ -343,11 +343,14 @@ static int start_bed(run *r, int hosts, const char *pcap)
     return rc;
 }
 
-/* Stop a capture once packets still in flight on its link have arrived. */
+/* Stop a capture once packets still in flight on its link have arrived (the teardown of a
+ * finished exchange). After a failed client there is nothing to wait for: the row is a
+ * failure, and the run must end within its timeout. */
 static int stop_capture(run *r, sb_capture *c, const sb_profile *p)
 {
     double owd = fmax(p->up.delay_ms + p->up.jitter_ms, p->down.delay_ms + p->down.jitter_ms);
-    if (sb_capture_stop(c, (int)fmin(3000, 2 * owd + 60)) != SB_OK) /* lost frames */
+    int failed = !r->have_crep || !r->crep.ok;
+    if (sb_capture_stop(c, failed ? 60 : (int)fmin(3000, 2 * owd + 60)) != SB_OK) /* lost frames */
         return sb_fail(r->err, sizeof r->err, SB_EIO, "capture incomplete: %s",
                        sb_capture_error(c));
     return SB_OK;
@@ -395,8 +398,8 @@ static int measure(run *r, const char *pcap)
     /* the server's session ends now (UDP has no close of its own) */
     proc_finish(r, srv, sb_now_ns() + 5 * SB_NS_PER_S, "\nend\n");
     r->have_srep = parse_report(srv->buf, &r->srep) == SB_OK;
-    if (!rc) rc = stop_capture(r, r->cap, &r->prof);
     int crc = client_outcome(r, cli);
+    if (!rc) rc = stop_capture(r, r->cap, &r->prof);
     collect_instructions(r);
     return rc ? rc : crc;
 }
@@ -460,9 +463,9 @@ static int measure_proxy(run *r, const char *pcap)
     snprintf(r->pextra, sizeof r->pextra, "%.*s", second ? (int)(second - px->buf) : 0, px->buf);
     proc_finish(r, srv, sb_now_ns() + 5 * SB_NS_PER_S, "\nend\n");
     r->have_srep = parse_report(srv->buf, &r->srep) == SB_OK;
+    int crc = client_outcome(r, cli);
     if (!rc) rc = stop_capture(r, r->cap, &r->prof);
     if (!rc) rc = stop_capture(r, r->cap2, &r->backhaul);
-    int crc = client_outcome(r, cli);
     collect_instructions(r);
     return rc ? rc : crc;
 }
@@ -616,7 +619,17 @@ static void fill_row(run *r, sb_row *row, int rc)
     sb_row_set_str(row, "bytes_source", r->cap ? "capture" : NULL);
     int ok = rc == SB_OK && r->have_crep && r->crep.ok;
     sb_row_set_bool(row, "ok", ok);
-    if (!ok) sb_row_set_str(row, "error", rc ? r->err : r->have_crep ? r->crep.error : "unknown failure");
+    if (!ok) {
+        /* The client often sees only the consequence (a closed connection, an ICMP refusal);
+         * the server's own failure usually names the cause (the library's reason). */
+        const char *ce = rc ? r->err : r->have_crep ? r->crep.error : "unknown failure";
+        if (r->have_srep && !r->srep.ok && r->srep.error[0] && strcmp(r->srep.error, ce)) {
+            snprintf(buf, sizeof buf, "%s (server: %s)", ce, r->srep.error);
+            sb_row_set_str(row, "error", buf);
+        } else {
+            sb_row_set_str(row, "error", ce);
+        }
+    }
     if (!r->have_crep) return;
     const sb_report *s = &r->srep;
     if (r->have_srep) {

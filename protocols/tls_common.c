@@ -282,9 +282,16 @@ static int wait_input(sb_session *s, int64_t deadline, const char *what)
     return r; /* sb_io already recorded a reason where there is one (SB_ESTOP has none) */
 }
 
+/* A DTLS 1.2 handshake takes a handful of datagrams each way, a few more with losses. Far
+ * more means the two ends answer each other's repeated flights without progress: wolfSSL
+ * resends its flight whenever the peer's arrives again, so a Finished that fails to verify
+ * (wrong PSK) becomes a storm of thousands of datagrams per second. */
+#define SB_DTLS_MAX_HS_DATAGRAMS 64
+
 int sb_tls_handshake(sb_session *s, int64_t deadline)
 {
     const sb_tlslib *lib = s->ctx->lib;
+    unsigned rx = 0;
     for (;;) {
         char err[256] = "";
         int r = lib->handshake(s->conn, err, sizeof err);
@@ -295,6 +302,10 @@ int sb_tls_handshake(sb_session *s, int64_t deadline)
         if (r != SB_EAGAIN) return sb_io_fail(s->io, r, "%s", err[0] ? err : sb_strerror(r));
         r = wait_input(s, deadline, "handshake");
         if (r != SB_OK) return r;
+        if (s->io->transport == SB_TRANSPORT_UDP && ++rx > SB_DTLS_MAX_HS_DATAGRAMS)
+            return sb_io_fail(s->io, SB_EAUTH, "handshake: %u datagrams from the peer without "
+                              "completing: both ends keep repeating their flights (a record "
+                              "failing authentication, e.g. a wrong PSK)", rx - 1);
     }
 }
 
