@@ -1,5 +1,6 @@
 #include "cli.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -16,7 +17,7 @@
 static const sb_cli_opt harness_opts[] = {
     {"stack", "ID", "stack to run (see `secbench list`)", ALL, 0, 0},
     {"scenario", "S", "cold | established | resumed (default cold)", RUN | CLI | SRV, 1, 0},
-    {"requests", "N", "sequential requests on one session (default 1)", RUN | CLI | SRV, 1, 0},
+    {"requests", "N", "sequential requests on one session, 1..1000 (default 1)", RUN | CLI | SRV, 1, 0},
     {"request-payload", "B", "POST carrying B bytes instead of the default GET", RUN | CLI | SRV, 1, 0},
     {"payload-text", "STRING", "POST carrying exactly these bytes", RUN | CLI | SRV, 1, 0},
     {"response-payload", "B", "bytes in each response (default 16)", RUN | CLI | SRV, 1, 0},
@@ -205,7 +206,9 @@ int sb_cli_role_cfg(const sb_params *p, int verb, sb_role_cfg *c, char *err, siz
     else if (strcmp(sc, "resumed") == 0) c->scenario = SB_SCEN_RESUMED;
     else return sb_fail(err, cap, SB_EINVAL, "--scenario: '%s' is not cold, established or resumed", sc);
     uint64_t v;
-    if ((rc = get_u64(p, "requests", 1, 100000, &v, err, cap))) return rc;
+    /* Each send is marked for the capture's classification, up to SB_REPORT_MAX_MARKS per
+     * endpoint: 1000 requests leave room for retransmissions and handshakes */
+    if ((rc = get_u64(p, "requests", 1, 1000, &v, err, cap))) return rc;
     if (v == 0) return sb_fail(err, cap, SB_EINVAL, "--requests must be at least 1");
     c->wl.requests = (unsigned)v;
     if ((rc = get_u64(p, "response-payload", 16, 1024, &v, err, cap))) return rc;
@@ -244,6 +247,10 @@ int sb_cli_role_cfg(const sb_params *p, int verb, sb_role_cfg *c, char *err, siz
     if (hp && parse_hostport(hp, c->addr, sizeof c->addr, &c->port, &c->ipv4))
         return sb_fail(err, cap, SB_EINVAL,
                        "'%s' is not [IPv6]:PORT or IPv4:PORT (IPv6 literals in brackets)", hp);
+    uint8_t bin[16]; /* literals only: names are never resolved (no traffic beyond the bed) */
+    if (c->addr[0] && inet_pton(c->ipv4 ? AF_INET : AF_INET6, c->addr, bin) != 1)
+        return sb_fail(err, cap, SB_EINVAL, "'%s' is not an %s address literal", c->addr,
+                       c->ipv4 ? "IPv4" : "IPv6");
     if (verb == CLI && !c->addr[0])
         return sb_fail(err, cap, SB_EINVAL, "--connect needs an address");
     /* Through a forward proxy, in the form RFC 8613 §4.1.3.3 gives OSCORE (Proxy-Scheme +

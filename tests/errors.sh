@@ -23,6 +23,8 @@ expect_usage "--emulator none on a delayed link" run --stack coap --emulator non
 expect_usage "conflicting payloads" run --stack coap --payload-text hello --request-payload 3
 expect_usage "client without --connect" client --stack coap
 expect_usage "bare IPv6 without brackets" client --stack coap --connect fd5b::2:5683
+expect_usage "a host name, not an address literal" server --stack coap --listen garbage
+expect_usage "--requests beyond what the capture classifies" run --stack coap --requests 5000
 expect_usage "run-only option to client" client --stack coap --connect [::1]:5683 --profile nbiot
 expect_usage "--server-opt of no stack" run --stack coap --server-opt nosuch=1
 expect_usage "--client-opt without its value" run --stack coap --client-opt psk-key
