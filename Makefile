@@ -9,7 +9,7 @@ BUILD   ?= build
 PKGS    := libssl libcrypto wolfssl libcoap-3-notls libpcap libnetfilter_queue
 WARN    := -Wall -Wextra -Werror -Wno-unused-parameter $(if $(findstring clang,$(CC)),,-Wno-format-truncation)
 CFLAGS  ?= -O2 -g
-ALL_CFLAGS = -std=gnu11 $(WARN) -D_GNU_SOURCE -fno-omit-frame-pointer $(CFLAGS) \
+ALL_CFLAGS = -std=gnu11 $(WARN) -D_GNU_SOURCE -fno-omit-frame-pointer -I$(BUILD)/gen $(CFLAGS) \
               $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS  = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -lpthread
 
@@ -26,7 +26,7 @@ DEPS_OK  := $(BUILD)/.deps-ok
 
 Q := $(if $(V),,@)
 
-.PHONY: all deps test test-asan bench fuzz check-size size-baseline size-history clean format
+.PHONY: FORCE all deps test test-asan bench fuzz check-size size-baseline size-history clean format
 
 all: $(BUILD)/secbench
 
@@ -38,6 +38,15 @@ $(DEPS_OK): scripts/deps.sh
 
 deps:
 	scripts/deps.sh
+
+# The commit the binary is built from, for every row's `commit` (a row must name the code
+# that measured it, not whatever the tree holds when it runs). Rewritten only on change.
+COMMIT := $(shell c=$$(git rev-parse --short HEAD 2>/dev/null) && { git diff --quiet HEAD -- 2>/dev/null || c="$$c+dirty"; echo "$$c"; } || echo unknown)
+$(BUILD)/gen/commit.h: FORCE
+	@mkdir -p $(dir $@)
+	@echo '#define SB_BUILD_COMMIT "$(COMMIT)"' >$@.tmp; cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+$(BUILD)/obj/bench/env.o: $(BUILD)/gen/commit.h
+FORCE:
 
 $(BUILD)/obj/%.o: %.c $(HDRS) | $(DEPS_OK)
 	@mkdir -p $(dir $@)

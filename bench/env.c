@@ -1,5 +1,7 @@
 #include "env.h"
 
+#include "commit.h" /* generated: $(BUILD)/gen/commit.h */
+
 #include <coap3/coap.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
@@ -24,25 +26,7 @@ void sb_env_kernel(char *out, size_t cap)
 
 void sb_env_commit(char *out, size_t cap)
 {
-    char dir[4096], cmd[4200];
-    snprintf(out, cap, "unknown");
-    if (sb_data_path("Makefile", dir, sizeof dir) != SB_OK) return;
-    char *slash = strrchr(dir, '/');
-    if (slash) *slash = '\0';
-    else snprintf(dir, sizeof dir, ".");
-    snprintf(cmd, sizeof cmd,
-             "cd '%s' 2>/dev/null && git rev-parse --short HEAD 2>/dev/null && "
-             "(git diff --quiet HEAD -- 2>/dev/null || echo +dirty)", dir);
-    FILE *p = popen(cmd, "r");
-    if (!p) return;
-    char a[64] = "", b[64] = "";
-    if (fgets(a, sizeof a, p)) {
-        if (!fgets(b, sizeof b, p)) b[0] = '\0';
-        a[strcspn(a, "\n")] = '\0';
-        b[strcspn(b, "\n")] = '\0';
-        if (a[0]) snprintf(out, cap, "%s%s", a, b);
-    }
-    pclose(p);
+    snprintf(out, cap, "%s", SB_BUILD_COMMIT); /* fixed at build time (Makefile) */
 }
 
 void sb_env_timestamp(char *out, size_t cap)
