@@ -150,7 +150,7 @@ static int get_u64(const sb_params *p, const char *name, uint64_t dflt, uint64_t
     const char *v = sb_params_get(p, name);
     *out = dflt;
     if (v && sb_parse_u64(v, max, out))
-        return sb_fail(err, cap, SB_EINVAL, "--%s: '%s' is not a whole number in 0..%llu", name,
+        return sb_fail(err, cap, SB_EINVAL, "--%s: '%s' is not a whole number up to %llu", name,
                        v, (unsigned long long)max);
     return SB_OK;
 }

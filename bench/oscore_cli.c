@@ -59,7 +59,9 @@ static int parse_args(int argc, char **argv, cli_args *a)
             if (!strcmp(s, valued[k].name)) break;
         if (k < sizeof valued / sizeof valued[0]) {
             if (i + 1 >= argc) return usage_err("%s needs a value", s);
-            *(const char **)((char *)a + valued[k].off) = argv[++i];
+            const char **slot = (const char **)((char *)a + valued[k].off);
+            if (*slot) return usage_err("%s is given twice", s);
+            *slot = argv[++i];
             continue;
         }
         if (s[0] == '-' && s[1] == '-') return usage_err("unknown option %s", s);
@@ -85,6 +87,10 @@ static int run(int protect_mode, const cli_args *a)
     if (!a->rid) return usage_err("%s is required", "--recipient-id");
     if (!a->msg) return usage_err("%s is required", protect_mode ? "MESSAGE_HEX" : "PROTECTED_HEX");
     if (a->send_idctx && !a->idctx) return usage_err("%s needs --id-context", "--send-id-context");
+    /* the kid context travels in requests only (RFC 8613 §6.1): elsewhere it would be
+     * silently ignored */
+    if (a->send_idctx && (!protect_mode || a->response))
+        return usage_err("%s applies to protecting a request", "--send-id-context");
     if (!protect_mode && a->seq) return usage_err("%s is only for protect", "--seq");
     if (protect_mode && !a->response && !a->seq) return usage_err("%s is required", "--seq");
     if (a->response && (!a->rkid || !a->rpiv))
