@@ -47,7 +47,7 @@ row=$(timeout 20 $SB client --stack coap+tcp --connect '[::1]:1' --timeout 5 --f
 check "refused TCP: exit" 3 "$rc"
 # busy port: a second server on the same port fails with a one-line error
 $SB server --stack coap+tcp --listen '[::1]:56830' & spid=$!
-sleep 0.3
+wait_listen 56830
 out=$(timeout 10 $SB server --stack coap+tcp --listen '[::1]:56830' 2>&1); rc=$?
 kill $spid; wait $spid 2>/dev/null
 [ $rc -ne 0 ] && [[ $out == *"in use"* ]] && echo "ok   busy port: '$out'" || { echo "FAIL busy port: rc=$rc '$out'"; fails=$((fails+1)); }

@@ -70,7 +70,7 @@ through() { # uri-host uri-port [coap-client URI]: prints the final code the dev
     $SB server --stack coap --listen '[::1]:15683' --seed $SEED >/dev/null 2>&1 & local spid=$!
     $SB proxy --stack coap --listen '[::1]:15684' --upstream '[::1]:15683' --timeout 10 \
         --proxy-dump "$tmp/safe.dump" --seed $SEED >/dev/null 2>&1 & local ppid=$!
-    sleep 0.4
+    wait_listen 15683; wait_listen 15684
     if [ -n "$3" ]; then
         coap-client-notls -B 3 -v 0 -P 'coap://[::1]:15684' "$3" >/dev/null 2>&1
         grep -o '^ACK [0-9.]*' "$tmp/safe.dump" | tail -1 | cut -d' ' -f2

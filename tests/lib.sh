@@ -14,3 +14,6 @@ finish() { if [ $fails -eq 0 ]; then echo "all checks passed"; else echo "$fails
 # be going on beside the tests on a developer's machine).
 SEED=$(( (RANDOM << 15 | RANDOM) + 1000 ))
 leftovers() { pgrep -f -- "--seed[= ]$SEED( |\$)" | wc -l; }
+# Wait until something listens on PORT (TCP, or a bound UDP socket), up to 10 s: a loaded
+# machine may take a while to start a server.
+wait_listen() { for _ in $(seq 100); do ss -Hlntu "( sport = :$1 )" | grep -q . && return 0; sleep 0.1; done; return 1; }

@@ -12,7 +12,7 @@ for st in coap oscore dtls1.2-openssl-psk-ccm8 coap+tcp; do
     $SB list | grep -qx "$st" || { echo "FAIL $st is not listed"; fails=$((fails + 1)); continue; }
     port=$((port + 1))
     $SB server --stack "$st" --listen "[::1]:$port" --timeout 2 --seed $SEED 2>"$tmp/$st.err" & spid=$!
-    sleep 0.3
+    wait_listen $port
     c() { timeout 20 $SB client --stack "$st" --connect "[::1]:$port" --timeout 5 --seq-file "$tmp/$st.seq" --format json | jq -r .ok; }
     check "$st: three clients in a row" "true true true" "$(echo $(c) $(c) $(c))"
     sleep 2.5 # longer than the server's --timeout: the idle session ends, the server stays
@@ -26,7 +26,7 @@ done
 export XDG_STATE_HOME=$tmp/state
 port=$((port + 1))
 $SB server --stack oscore --listen "[::1]:$port" --seed $SEED 2>/dev/null & spid=$!
-sleep 0.3
+wait_listen $port
 for i in 1 2; do
     timeout 20 $SB client --stack oscore --connect "[::1]:$port" --timeout 5 --format json >/dev/null 2>"$tmp/client$i.err"
 done

@@ -15,7 +15,7 @@ trap cleanup EXIT
 # secbench clients -> coap-server-openssl (serves /time; coaps on PORT+1, coaps+tcp too)
 coap-server-openssl -A ::1 -p $PORT -k $KEY >/dev/null 2>&1 &
 pids+=($!)
-sleep 0.5
+wait_listen $((PORT + 1))
 client() { # id -> "ok final_code" or the error
     $SB client --stack "$1" --connect "[::1]:$((PORT + 1))" --path /time --psk-identity user \
         --psk-key "$KEYHEX" --timeout 10 --seed $SEED --format json | jq -r 'if .ok then "ok \(.final_code)" else .error end'
@@ -41,7 +41,7 @@ for id in dtls1.2-openssl-psk-ccm8 dtls1.2-openssl-psk-gcm tls1.2-openssl-psk-cc
         --seed $SEED >/dev/null 2>&1 &
     spid=$!
     pids+=($spid)
-    sleep 0.5
+    wait_listen $sport
     scheme=coaps; [[ $id == tls* ]] && scheme=coaps+tcp
     got=$(timeout 10 coap-client-openssl -k $KEY -u user -B 5 "$scheme://[::1]:$sport/3303/0/5700" 2>&1)
     if [[ $id == tls1.3* ]]; then
