@@ -181,13 +181,7 @@ typedef struct pkt_vec {
 
 static int vec_push(pkt_vec *pv, const sb_pkt *pk)
 {
-    if (pv->n == pv->cap) {
-        size_t cap = pv->cap ? pv->cap * 2 : 256;
-        sb_pkt *v = realloc(pv->v, cap * sizeof *v);
-        if (!v) return SB_ENOMEM;
-        pv->v = v;
-        pv->cap = cap;
-    }
+    if (sb_grow(&pv->v, &pv->cap, pv->n, sizeof *pv->v, 256)) return SB_ENOMEM;
     pv->v[pv->n++] = *pk;
     return SB_OK;
 }
@@ -561,13 +555,7 @@ static tcp_conn *find_conn(tcp_conn **conns, size_t *n, size_t *cap, uint16_t cp
 {
     for (size_t i = 0; i < *n; i++)
         if ((*conns)[i].cport == cport && (*conns)[i].sport == sport) return &(*conns)[i];
-    if (*n == *cap) {
-        size_t nc = *cap ? *cap * 2 : 4;
-        tcp_conn *v = realloc(*conns, nc * sizeof *v);
-        if (!v) return NULL;
-        *conns = v;
-        *cap = nc;
-    }
+    if (sb_grow(conns, cap, *n, sizeof **conns, 4)) return NULL;
     tcp_conn *t = &(*conns)[(*n)++];
     memset(t, 0, sizeof *t);
     t->cport = cport;

@@ -3,7 +3,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
-#include <sys/stat.h>
 #include <string.h>
 
 #include "params.h"
@@ -287,13 +286,7 @@ int sb_cli_default_seq_file(sb_params *p, const sb_stack_desc *d, char *err, siz
     if (xdg && *xdg) snprintf(dir, sizeof dir, "%s/secbench", xdg);
     else if (home && *home) snprintf(dir, sizeof dir, "%s/.local/state/secbench", home);
     else return sb_fail(err, cap, SB_EINVAL, "no HOME for the OSCORE sequence number: give --seq-file FILE");
-    for (char *q = dir + 1; *q; q++) /* mkdir -p */
-        if (*q == '/') {
-            *q = '\0';
-            mkdir(dir, 0700);
-            *q = '/';
-        }
-    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+    if (sb_mkdir_p(dir, 0700) != SB_OK)
         return sb_fail(err, cap, SB_EIO, "cannot create %s (%s): give --seq-file FILE", dir, strerror(errno));
     snprintf(path, sizeof path, "%s/oscore-seq-%016llx", dir,
              (unsigned long long)sb_fnv64((const uint8_t *)key, strlen(key)));
@@ -304,26 +297,20 @@ int sb_cli_default_seq_file(sb_params *p, const sb_stack_desc *d, char *err, siz
 int sb_cli_check_role_opts(const sb_params *p, const sb_stack_desc *cd, const sb_stack_desc *sd,
                            char *err, size_t cap)
 {
+    static const int verbs[2] = {SB_VERB_CLIENT, SB_VERB_SERVER};
     for (int r = 0; r < 2; r++) {
-        const char *own = sb_params_get(p, r ? "server-opt" : "client-opt");
-        if (!own) continue;
+        if (!sb_params_get(p, r ? "server-opt" : "client-opt")) continue;
+        /* exactly what that role will be given and will parse */
+        char *argv[128], pool[8192];
+        size_t argc = 0;
+        if (sb_cli_role_args(p, verbs[r], argv, &argc, 128, pool, sizeof pool))
+            return sb_fail(err, cap, SB_ESPACE, "too many options");
         sb_params *q = sb_params_new();
-        const char *name, *val;
-        int rc = q ? SB_OK : SB_ENOMEM;
-        for (size_t i = 0; !rc && sb_params_at(p, i, &name, &val); i++)
-            if (sb_params_set(q, name, val)) rc = SB_ENOMEM;
-        for (const char *o = own; !rc && *o;) {
-            char opt[512];
-            size_t len = strcspn(o, "\n");
-            snprintf(opt, sizeof opt, "%.*s", (int)len, o);
-            char *eq = strchr(opt, '=');
-            if (eq) *eq = '\0';
-            if (sb_params_set(q, opt, eq ? eq + 1 : "")) rc = SB_ENOMEM;
-            o += len + (o[len] == '\n');
-        }
+        if (!q) return SB_ENOMEM;
         const sb_stack_desc *d = r ? sd : cd;
-        if (!rc && (rc = d->family->check(d, q, err, cap)))
-            snprintf(err + strlen(err), cap - strlen(err), " (--%s)", r ? "server-opt" : "client-opt");
+        int rc = sb_cli_parse(verbs[r], (int)argc, argv, 0, q, err, cap);
+        if (!rc) rc = d->family->check(d, q, err, cap);
+        if (rc) snprintf(err + strlen(err), cap - strlen(err), " (--%s)", r ? "server-opt" : "client-opt");
         sb_params_free(q);
         if (rc) return rc;
     }

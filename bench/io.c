@@ -54,13 +54,8 @@ static void add_mark(sb_io *io, uint64_t key, size_t len)
             return;
         }
     }
-    if (io->nmarks == io->capmarks) {
-        size_t cap = io->capmarks ? io->capmarks * 2 : 32;
-        sb_mark *m = realloc(io->marks, cap * sizeof *m);
-        if (!m) return; /* the row then shows these bytes as unclassified */
-        io->marks = m;
-        io->capmarks = cap;
-    }
+    if (sb_grow(&io->marks, &io->capmarks, io->nmarks, sizeof *io->marks, 32))
+        return; /* the row then shows these bytes as unclassified */
     io->marks[io->nmarks++] = (sb_mark){.key = key, .len = (uint32_t)len, .phase = (uint8_t)io->phase};
 }
 

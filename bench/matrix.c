@@ -290,13 +290,7 @@ static int add_cell(plan *pl, const cell *c)
     for (size_t i = 0; i < pl->n; i++)
         if (pl->cells[i].seed == c->seed && strcmp(pl->cells[i].stack, c->stack) == 0)
             return SB_OK; /* the same cell listed twice */
-    if (pl->n == pl->cap) {
-        size_t cap = pl->cap ? pl->cap * 2 : 256;
-        cell *nc = realloc(pl->cells, cap * sizeof *nc);
-        if (!nc) return SB_ENOMEM;
-        pl->cells = nc;
-        pl->cap = cap;
-    }
+    if (sb_grow(&pl->cells, &pl->cap, pl->n, sizeof *pl->cells, 256)) return SB_ENOMEM;
     pl->cells[pl->n] = *c;
     pl->cells[pl->n].idx = pl->n;
     pl->n++;
@@ -1155,19 +1149,6 @@ static int load_previous(runner *r)
     return SB_OK;
 }
 
-static int mkdir_p(const char *path)
-{
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *p = tmp + 1; *p; p++)
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(tmp, 0755) != 0 && errno != EEXIST) return SB_EIO;
-            *p = '/';
-        }
-    return mkdir(tmp, 0755) == 0 || errno == EEXIST ? SB_OK : SB_EIO;
-}
-
 /* results/latest -> RUN (relative), replaced atomically. */
 static void link_latest(const char *dir)
 {
@@ -1397,7 +1378,7 @@ int sb_matrix_main(int argc, char **argv)
         for (int k = 2; access(r.dir, F_OK) == 0 && k < 100; k++) /* two runs in a second */
             snprintf(r.dir, sizeof r.dir, "%s/%s-%d", root, ts, k);
     }
-    if (mkdir_p(r.dir) != SB_OK) {
+    if (sb_mkdir_p(r.dir, 0755) != SB_OK) {
         fprintf(stderr, "matrix: cannot create %s: %s\n", r.dir, strerror(errno));
         goto done;
     }

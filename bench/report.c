@@ -28,13 +28,7 @@ typedef struct vec {
 static void vec_push(vec *x, double v)
 {
     if (!isfinite(v)) return; /* not measured: not a sample */
-    if (x->n == x->cap) {
-        size_t cap = x->cap ? x->cap * 2 : 8;
-        double *nv = realloc(x->v, cap * sizeof *nv);
-        if (!nv) return;
-        x->v = nv;
-        x->cap = cap;
-    }
+    if (sb_grow(&x->v, &x->cap, x->n, sizeof *x->v, 8)) return;
     x->v[x->n++] = v;
 }
 
@@ -158,12 +152,7 @@ static void load_plan(report *r)
             *q++ = '\0';
         }
         if (nf < 8 || strcmp(f[0], "seed") == 0) continue;
-        if (r->nplan == cap) {
-            cap = cap ? cap * 2 : 256;
-            plan_entry *np = realloc(r->plan, cap * sizeof *np);
-            if (!np) break;
-            r->plan = np;
-        }
+        if (sb_grow(&r->plan, &cap, r->nplan, sizeof *r->plan, 256)) break;
         plan_entry *e = &r->plan[r->nplan++];
         e->seed = strtoull(f[0], NULL, 10);
         snprintf(e->group, sizeof e->group, "%s", f[1]);
@@ -182,13 +171,7 @@ static agg *find_agg(report *r, const char *group, const char *stack, const char
             !strcmp(a->scenario, scenario) && !strcmp(a->variant, variant))
             return a;
     }
-    if (r->na == r->cap) {
-        size_t cap = r->cap ? r->cap * 2 : 64;
-        agg *na = realloc(r->a, cap * sizeof *na);
-        if (!na) return NULL;
-        r->a = na;
-        r->cap = cap;
-    }
+    if (sb_grow(&r->a, &r->cap, r->na, sizeof *r->a, 64)) return NULL;
     agg *a = &r->a[r->na++];
     memset(a, 0, sizeof *a);
     snprintf(a->group, sizeof a->group, "%s", group);
@@ -793,19 +776,6 @@ static void chart_dist(report *r, FILE *vars, chart *c)
 
 /* ---------------------------------------------------------------- gnuplot */
 
-static int mkdir_p(const char *path)
-{
-    char tmp[4300];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *p = tmp + 1; *p; p++)
-        if (*p == '/') {
-            *p = '\0';
-            mkdir(tmp, 0755);
-            *p = '/';
-        }
-    return mkdir(tmp, 0755) == 0 || errno == EEXIST ? SB_OK : SB_EIO;
-}
-
 /* gnuplot VARS SCRIPT, output appended to plots/gnuplot.log; returns its exit status. */
 static int gnuplot(const report *r, const char *vars, const char *script)
 {
@@ -831,7 +801,7 @@ static void make_charts(report *r, chart *charts, size_t n, int run_gnuplot)
 {
     char d[4300];
     snprintf(d, sizeof d, "%s/plots/data", r->dir);
-    if (mkdir_p(d) != SB_OK) return;
+    if (sb_mkdir_p(d, 0755) != SB_OK) return;
     for (size_t i = 0; i < n; i++) {
         chart *c = &charts[i];
         char vname[64], vpath[4400], script[4096], rel[96];

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -112,6 +113,34 @@ int sb_parse_double(const char *s, double min, double max, double *out)
     double v = strtod(s, &end);
     if (errno || *end || !(v >= min && v <= max)) return SB_EINVAL;
     *out = v;
+    return SB_OK;
+}
+
+int sb_mkdir_p(const char *path, unsigned mode)
+{
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s", path) >= (int)sizeof tmp) {
+        errno = ENAMETOOLONG;
+        return SB_EIO;
+    }
+    for (char *p = tmp + 1; *p; p++)
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(tmp, (mode_t)mode) != 0 && errno != EEXIST) return SB_EIO;
+            *p = '/';
+        }
+    return mkdir(tmp, (mode_t)mode) == 0 || errno == EEXIST ? SB_OK : SB_EIO;
+}
+
+int sb_grow(void *vp, size_t *cap, size_t n, size_t elem, size_t first)
+{
+    if (n < *cap) return SB_OK;
+    void *old, *nv;
+    memcpy(&old, vp, sizeof old); /* vp points at a T*: copied, not aliased as void* */
+    size_t nc = *cap ? *cap * 2 : first;
+    if (!(nv = realloc(old, nc * elem))) return SB_ENOMEM;
+    memcpy(vp, &nv, sizeof nv);
+    *cap = nc;
     return SB_OK;
 }
 

@@ -54,6 +54,13 @@ int sb_parse_double(const char *s, double min, double max, double *out);
 
 /* Read a whole small file into a malloc'd NUL-terminated buffer; NULL on error. */
 char *sb_read_file(const char *path, size_t *len);
+/* mkdir -p with `mode` for the directories it creates; SB_OK if the path is a directory now
+ * (or already was), SB_EIO otherwise (errno tells why). */
+int sb_mkdir_p(const char *path, unsigned mode);
+/* Room for one more element in a growing array: *vp (a pointer to elem-sized elements) holds
+ * *cap of them, n in use. When full, doubles the capacity (first: the initial one).
+ * SB_ENOMEM leaves the array as it was. */
+int sb_grow(void *vp, size_t *cap, size_t n, size_t elem, size_t first);
 
 /* Path of a file shipped in the source tree (netem/profiles/..., tests/certs/...): under
  * $SECBENCH_HOME if set, else relative to the binary (build/secbench -> ..). */
